@@ -1,0 +1,95 @@
+// The one error type of microvm, shared by the library, the runner and the guest init.
+//
+// Every function that can fail returns `microvm::Result<T>` (a `std::expected<T, Error>`).
+// An Error is created where the failure happens, with the operation and the object it
+// concerns ("open /etc/microvm.json"), and each layer above may add one clause of context
+// with `Error::context()`, so the final message reads outer-to-inner:
+//     "start vm: mount share \"data\" on /data: mount(virtiofs): Permission denied"
+#pragma once
+
+#include <cerrno>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace microvm {
+
+class [[nodiscard]] Error {
+public:
+    // An error that is fully described by its message.
+    static Error message(std::string text) { return Error(std::move(text), 0); }
+
+    // A failed system call or library call that set errno: "<operation>: <strerror(errno)>".
+    // `operation` names the call and its object, e.g. "openat2 etc/microvm.json".
+    static Error from_errno(std::string operation, int error_number = errno) {
+        return Error(std::move(operation), error_number);
+    }
+
+    // Prepends a clause naming what the caller was doing. Returns the error for chaining.
+    Error& context(std::string clause) & {
+        m_context.push_back(std::move(clause));
+        return *this;
+    }
+    Error&& context(std::string clause) && {
+        m_context.push_back(std::move(clause));
+        return std::move(*this);
+    }
+
+    // The full message: every context clause (outermost first), then the root cause.
+    std::string text() const;
+
+    // The root cause without any context clause.
+    std::string const& root() const { return m_root; }
+
+    // The errno of the root cause, or 0 when the error did not come from a system call.
+    int errno_value() const { return m_errno; }
+
+private:
+    Error(std::string root, int error_number) : m_root(std::move(root)), m_errno(error_number) {}
+
+    std::string m_root;
+    int m_errno = 0;
+    std::vector<std::string> m_context; // innermost first
+};
+
+template <typename T>
+using Result = std::expected<T, Error>;
+
+// Shorthand for returning an error: `return fail("root_path is required");`
+inline std::unexpected<Error> fail(std::string text) {
+    return std::unexpected(Error::message(std::move(text)));
+}
+inline std::unexpected<Error> fail_errno(std::string operation, int error_number = errno) {
+    return std::unexpected(Error::from_errno(std::move(operation), error_number));
+}
+
+namespace detail {
+template <typename T>
+T unwrap(std::expected<T, Error>&& result) {
+    return std::move(*result);
+}
+inline void unwrap(std::expected<void, Error>&&) {}
+} // namespace detail
+
+} // namespace microvm
+
+// Evaluates a Result expression; on error returns it from the enclosing function,
+// otherwise yields the value. Uses a GNU statement expression (GCC and Clang).
+#define MICROVM_TRY(expr)                                                                          \
+    ({                                                                                             \
+        auto _microvm_try_result = (expr);                                                         \
+        if (!_microvm_try_result) [[unlikely]]                                                     \
+            return std::unexpected(std::move(_microvm_try_result.error()));                        \
+        ::microvm::detail::unwrap(std::move(_microvm_try_result));                                 \
+    })
+
+// Like MICROVM_TRY, adding one clause of context to the error on the way out.
+#define MICROVM_TRY_CTX(expr, clause)                                                              \
+    ({                                                                                             \
+        auto _microvm_try_result = (expr);                                                         \
+        if (!_microvm_try_result) [[unlikely]]                                                     \
+            return std::unexpected(std::move(_microvm_try_result.error()).context(clause));        \
+        ::microvm::detail::unwrap(std::move(_microvm_try_result));                                 \
+    })

@@ -1,0 +1,85 @@
+// What a caller asks for when it runs a microVM: shares, ports, resources and policies.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <microvm/error.hpp>
+
+namespace microvm {
+
+// A host directory shared into the guest over virtio-fs.
+struct VirtioFSMount {
+    // The virtio-fs tag: 1..36 bytes of [A-Za-z0-9._-].
+    std::string tag;
+    // An existing host directory.
+    std::filesystem::path host_path;
+    // An absolute guest path, not "/" and not under /proc, /sys or /dev.
+    std::string guest_path;
+    // Enforced twice: by the host-side file server and by the guest's MS_RDONLY.
+    bool read_only = false;
+};
+
+enum class Protocol { tcp, udp };
+
+// A host port forwarded to a guest port.
+struct PortForward {
+    std::uint16_t host = 0;
+    std::uint16_t guest = 0;
+    Protocol protocol = Protocol::tcp;
+    // The host address to bind; loopback unless the caller names another.
+    std::string host_address = "127.0.0.1";
+};
+
+// What happens when a read-only share cannot be enforced by the host-side file server.
+enum class ReadOnlyPolicy {
+    // Refuse to start the VM (the default: fail closed).
+    require_host,
+    // Start anyway with a warning, relying on the guest's MS_RDONLY alone.
+    allow_guest_only,
+};
+
+enum class BackendKind { qemu, libkrun };
+
+struct RunOptions {
+    std::string name = "microvm";
+    std::uint32_t cpus = 1;
+    std::uint32_t memory_mib = 512;
+    // Size of the guest's /tmp tmpfs; 0 means the guest default (256 MiB).
+    std::uint32_t tmp_size_mib = 0;
+    std::vector<VirtioFSMount> mounts;
+    std::vector<PortForward> ports;
+    // Replace the image's command (Entrypoint + Cmd) when not empty.
+    std::vector<std::string> command;
+    // Extra environment, "KEY=VALUE", applied after the image's.
+    std::vector<std::string> env;
+    // Replace the image's working directory when set.
+    std::optional<std::string> workdir;
+    BackendKind backend = BackendKind::qemu;
+    ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
+    // Empty: $MICROVM_DATA_DIR, else $XDG_DATA_HOME/microvm, else ~/.local/share/microvm.
+    std::filesystem::path data_dir;
+    // 0 off .. 5 trace, as libkrun counts.
+    std::uint32_t log_level = 0;
+};
+
+// Checks every field and returns the first problem, naming the field:
+//   "mounts[1].tag: duplicate tag \"data\"", "cpus must be > 0", ...
+// Host paths are checked against the file system (they must be existing directories).
+Result<void> validate(RunOptions const& options);
+
+// Checks one share on its own (the checks of validate() that need no other mount).
+Result<void> validate(VirtioFSMount const& mount);
+
+// Short names used on the command line and in config files.
+char const* to_string(Protocol protocol);
+char const* to_string(ReadOnlyPolicy policy);
+char const* to_string(BackendKind backend);
+Result<Protocol> parse_protocol(std::string_view text);
+Result<ReadOnlyPolicy> parse_read_only_policy(std::string_view text);
+Result<BackendKind> parse_backend(std::string_view text);
+
+} // namespace microvm

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package microvm needs to build, run and test.
+# Idempotent and quiet when everything is already present.
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake ninja-build pkg-config clang-format
+    # libraries (DESIGN.md §5: use the library made for the job)
+    nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libarchive-dev
+    libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev
+    # running VMs: the VMM, virtiofsd (in qemu-system-common), the guest kernel and its modules
+    qemu-system-x86 linux-image-amd64
+    # test fixtures: a static busybox for guest roots, a real registry and real image tools
+    busybox-static docker-registry umoci skopeo
+    # tools the tests and the demo call
+    procps iproute2 util-linux e2fsprogs
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$package")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=sudo
+else
+    sudo=
+fi
+
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,16 @@
+// Names shared by the qemu engine (host side) and microvm-init (guest side).
+#pragma once
+
+namespace microvm::contract {
+
+// virtio-fs tag of the VM's root file system (libkrun uses "/dev/root" for the same role).
+inline constexpr char root_share_tag[] = "microvm-root";
+
+// virtio-serial port names: the workload's output and its exit status, kept apart from the
+// kernel console so that boot noise never reaches the user's terminal.
+inline constexpr char stdout_port_name[] = "microvm.stdout";
+inline constexpr char stderr_port_name[] = "microvm.stderr";
+// microvm-init writes "exit=<status>\n" here once the workload has ended.
+inline constexpr char status_port_name[] = "microvm.status";
+
+} // namespace microvm::contract

@@ -1,0 +1,83 @@
+// runner.json: what the host tells microvm-runner (DESIGN.md §4.2).
+//
+// Keys are snake_case; unknown keys are ignored so that an older runner accepts a newer
+// host's file. parse_runner_config() validates, so a RunnerConfig that came from it is valid.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <microvm/options.hpp>
+
+#include "base/error.hpp"
+
+namespace microvm::contract {
+
+enum class Engine { libkrun, qemu };
+
+struct RunnerMount {
+    std::string tag;
+    std::string path;       // host directory
+    bool read_only = false; // omitted from the JSON when false
+};
+
+struct RunnerPortForward {
+    std::uint16_t host = 0;
+    std::uint16_t guest = 0;
+    Protocol protocol = Protocol::tcp;
+    std::string host_address = "127.0.0.1";
+};
+
+struct LibkrunSettings {
+    // Passed to dlopen(); a bare name is searched the usual way.
+    std::string library = "libkrun.so.1";
+};
+
+struct QemuSettings {
+    std::string binary = "qemu-system-x86_64";
+    std::string kernel;    // bzImage; required for the qemu engine
+    std::string initrd;    // the initramfs (base + per-VM archives concatenated); required
+    std::string virtiofsd = "/usr/lib/qemu/virtiofsd";
+    std::string accel = "auto"; // "auto" (KVM when /dev/kvm is usable), "kvm" or "tcg"
+    std::string machine = "q35";
+    std::string kernel_cmdline_extra;
+};
+
+struct RunnerConfig {
+    std::string root_path;
+    std::uint32_t num_vcpus = 0;
+    std::uint32_t ram_mib = 0;
+    std::vector<RunnerMount> virtiofs_mounts;
+    std::vector<RunnerPortForward> port_forwards;
+    std::string net_sock_path;
+    std::string console_log_path;
+    // Where the workload's stdout and stderr go (files the host follows); empty: the runner's own.
+    std::string stdout_path;
+    std::string stderr_path;
+    std::uint32_t log_level = 0;
+    Engine engine = Engine::libkrun;
+    ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
+    LibkrunSettings libkrun;
+    QemuSettings qemu;
+};
+
+// Parses and validates. Errors name the field, e.g. "num_vcpus must be > 0".
+Result<RunnerConfig> parse_runner_config(std::string_view json);
+
+// Reads PATH ("-" = standard input), then parse_runner_config(). Errors name the file.
+Result<RunnerConfig> load_runner_config(std::string const& path);
+
+// The checks of DESIGN.md §4.2: required fields, positive sizes, the root and every share
+// an existing directory, tags non-empty, valid and unique.
+Result<void> validate(RunnerConfig const& config);
+
+// The JSON text; read_only and empty optional fields are omitted.
+std::string serialize(RunnerConfig const& config);
+
+char const* to_string(Engine engine);
+Result<Engine> parse_engine(std::string_view text);
+
+} // namespace microvm::contract

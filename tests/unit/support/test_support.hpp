@@ -1,0 +1,25 @@
+// Helpers shared by the unit tests.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace microvm::test {
+
+// Reads a whole file; empty when it does not exist.
+std::string read_file(std::filesystem::path const& path);
+void write_file(std::filesystem::path const& path, std::string const& text);
+
+struct ProcessResult {
+    int exit_code = -1; // -1 when killed by a signal
+    std::string out;
+    std::string err;
+};
+
+// Runs argv (argv[0] an absolute path) with extra environment entries, capturing stdout/stderr.
+ProcessResult run_process(std::vector<std::string> const& argv,
+                          std::vector<std::string> const& extra_env = {},
+                          std::string const& stdin_text = "");
+
+} // namespace microvm::test
