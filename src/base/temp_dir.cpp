@@ -8,9 +8,10 @@
 namespace microvm::base {
 
 Result<TempDir> TempDir::create(std::filesystem::path const& parent, std::string const& prefix) {
-    std::string pattern = (parent / (prefix + "XXXXXX")).string();
+    std::string const requested = (parent / (prefix + "XXXXXX")).string();
+    std::string pattern = requested; // mkdtemp overwrites the X's even when it fails
     if (::mkdtemp(pattern.data()) == nullptr) {
-        return fail_errno("mkdtemp " + pattern);
+        return fail_errno("mkdtemp " + requested);
     }
     return TempDir(std::filesystem::path(pattern));
 }
