@@ -13,4 +13,13 @@ inline constexpr char stderr_port_name[] = "microvm.stderr";
 // microvm-init writes "exit=<status>\n" here once the workload has ended.
 inline constexpr char status_port_name[] = "microvm.status";
 
+// Layout of the base initramfs the host builds for the qemu engine: microvm-init as /init,
+// kernel modules in one directory, and the order to load them in (one file name per line,
+// dependencies first).
+inline constexpr char initramfs_module_dir[] = "/lib/modules";
+inline constexpr char initramfs_module_list[] = "/etc/microvm-modules";
+
+// Where microvm-init mounts the root share before switching into it.
+inline constexpr char guest_new_root[] = "/newroot";
+
 } // namespace microvm::contract

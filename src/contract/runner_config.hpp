@@ -47,7 +47,12 @@ struct QemuSettings {
 };
 
 struct RunnerConfig {
+    // The VM's root. With root_upper_dir set, root_path is the immutable lower layer and the
+    // engine exports an overlay (lower=root_path, upper=root_upper_dir, work=root_work_dir)
+    // mounted in the runner's private mount namespace, so it vanishes with the runner.
     std::string root_path;
+    std::string root_upper_dir;
+    std::string root_work_dir;
     std::uint32_t num_vcpus = 0;
     std::uint32_t ram_mib = 0;
     std::vector<RunnerMount> virtiofs_mounts;
