@@ -46,6 +46,12 @@ enum class BackendKind { qemu, libkrun };
 
 struct RunOptions {
     std::string name = "microvm";
+    // A prepared root file system to boot instead of an image (`--rootfs DIR`). It is never
+    // written: the VM gets a private writable view of it.
+    std::filesystem::path rootfs;
+    // qemu backend: the guest kernel (`--kernel`); empty means $MICROVM_KERNEL, else the newest
+    // installed distribution kernel.
+    std::filesystem::path kernel;
     std::uint32_t cpus = 1;
     std::uint32_t memory_mib = 512;
     // Size of the guest's /tmp tmpfs; 0 means the guest default (256 MiB).
