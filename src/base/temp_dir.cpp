@@ -34,7 +34,9 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
     return *this;
 }
 
-TempDir::~TempDir() { remove(); }
+TempDir::~TempDir() {
+    remove();
+}
 
 std::filesystem::path TempDir::release() {
     auto path = std::move(m_path);

@@ -85,7 +85,8 @@ Result<VirtioFSMount> parse_mount(std::string_view spec) {
     for (auto field : split(spec, ',')) {
         auto equals = field.find('=');
         auto key = field.substr(0, equals);
-        auto value = equals == std::string_view::npos ? std::string_view() : field.substr(equals + 1);
+        auto value =
+            equals == std::string_view::npos ? std::string_view() : field.substr(equals + 1);
         if (key == "type") {
             if (value != "virtiofs") {
                 return fail(quoted + ": type \"" + std::string(value) +

@@ -18,8 +18,8 @@ Result<Enum> parse_name(std::string_view text, std::pair<char const*, Enum> cons
         choices += choices.empty() ? "" : ", ";
         choices += name;
     }
-    return fail(std::string("unknown ") + what + " \"" + std::string(text) + "\" (expected one of " +
-                choices + ")");
+    return fail(std::string("unknown ") + what + " \"" + std::string(text) +
+                "\" (expected one of " + choices + ")");
 }
 
 constexpr std::pair<char const*, Protocol> protocol_names[] = {{"tcp", Protocol::tcp},
@@ -44,9 +44,15 @@ char const* name_of(Enum value, std::pair<char const*, Enum> const (&names)[N]) 
 
 } // namespace
 
-char const* to_string(Protocol protocol) { return name_of(protocol, protocol_names); }
-char const* to_string(ReadOnlyPolicy policy) { return name_of(policy, policy_names); }
-char const* to_string(BackendKind backend) { return name_of(backend, backend_names); }
+char const* to_string(Protocol protocol) {
+    return name_of(protocol, protocol_names);
+}
+char const* to_string(ReadOnlyPolicy policy) {
+    return name_of(policy, policy_names);
+}
+char const* to_string(BackendKind backend) {
+    return name_of(backend, backend_names);
+}
 
 Result<Protocol> parse_protocol(std::string_view text) {
     return parse_name(text, protocol_names, "protocol");
@@ -59,7 +65,9 @@ Result<BackendKind> parse_backend(std::string_view text) {
 }
 
 namespace contract {
-char const* to_string(Engine engine) { return name_of(engine, engine_names); }
+char const* to_string(Engine engine) {
+    return name_of(engine, engine_names);
+}
 Result<Engine> parse_engine(std::string_view text) {
     return parse_name(text, engine_names, "engine");
 }

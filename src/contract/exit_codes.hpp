@@ -18,7 +18,11 @@ enum class CliExit : int {
     not_found = 127,      // the workload's command was not found
 };
 
-constexpr int to_int(RunnerExit code) { return static_cast<int>(code); }
-constexpr int to_int(CliExit code) { return static_cast<int>(code); }
+constexpr int to_int(RunnerExit code) {
+    return static_cast<int>(code);
+}
+constexpr int to_int(CliExit code) {
+    return static_cast<int>(code);
+}
 
 } // namespace microvm::contract

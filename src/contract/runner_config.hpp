@@ -38,8 +38,8 @@ struct LibkrunSettings {
 
 struct QemuSettings {
     std::string binary = "qemu-system-x86_64";
-    std::string kernel;    // bzImage; required for the qemu engine
-    std::string initrd;    // the initramfs (base + per-VM archives concatenated); required
+    std::string kernel; // bzImage; required for the qemu engine
+    std::string initrd; // the initramfs (base + per-VM archives concatenated); required
     std::string virtiofsd = "/usr/lib/qemu/virtiofsd";
     std::string accel = "auto"; // "auto" (KVM when /dev/kvm is usable), "kvm" or "tcg"
     std::string machine = "q35";

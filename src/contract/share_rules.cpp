@@ -16,8 +16,7 @@ Result<void> validate_tag(std::string_view tag) {
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-';
         if (!ok) {
-            return fail("tag \"" + std::string(tag) +
-                        "\" has a character outside [A-Za-z0-9._-]");
+            return fail("tag \"" + std::string(tag) + "\" has a character outside [A-Za-z0-9._-]");
         }
     }
     return {};

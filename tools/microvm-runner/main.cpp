@@ -1,1 +1,3 @@
-int main() { return 125; }
+int main() {
+    return 125;
+}

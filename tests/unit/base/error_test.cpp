@@ -17,14 +17,18 @@ Result<int> doubled(int value) {
     return checked * 2;
 }
 
-Result<void> open_missing() { return fail_errno("open /nonexistent", ENOENT); }
+Result<void> open_missing() {
+    return fail_errno("open /nonexistent", ENOENT);
+}
 
 Result<void> outer() {
     TRY_CTX(open_missing(), "load config");
     return {};
 }
 
-TEST(Error, ValueFlowsThroughTry) { EXPECT_EQ(*doubled(21), 42); }
+TEST(Error, ValueFlowsThroughTry) {
+    EXPECT_EQ(*doubled(21), 42);
+}
 
 TEST(Error, ContextIsPrependedOncePerLayer) {
     auto result = doubled(-1);
