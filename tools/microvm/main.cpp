@@ -1,3 +1,5 @@
-int main() {
-    return 125;
+#include "cli/cli.hpp"
+
+int main(int argc, char** argv) {
+    return microvm::cli::main(argc, argv);
 }

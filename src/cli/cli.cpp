@@ -1,0 +1,44 @@
+#include "cli/cli.hpp"
+
+#include <iostream>
+
+#include "cli/run_command.hpp"
+#include "contract/exit_codes.hpp"
+
+namespace microvm::cli {
+
+int main(int argc, char** argv) {
+    CLI::App app{"microvm: run OCI images and root file systems as microVMs"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "microvm 0.1.0");
+
+    struct Verb {
+        std::string name;
+        std::function<Result<int>()> action;
+    };
+    std::vector<Verb> verbs = {
+        {"run", add_run_command(app)},
+    };
+
+    try {
+        app.parse(argc, argv);
+    } catch (CLI::ParseError const& error) {
+        int status = app.exit(error);
+        // podman exits 125 for a bad command line; --help and --version exit 0.
+        return status == 0 ? 0 : contract::to_int(contract::CliExit::microvm_error);
+    }
+
+    for (auto const& verb : verbs) {
+        if (app.got_subcommand(verb.name)) {
+            auto status = verb.action();
+            if (!status) {
+                std::cerr << "microvm " << verb.name << ": " << status.error().text() << "\n";
+                return contract::to_int(contract::CliExit::microvm_error);
+            }
+            return *status;
+        }
+    }
+    return contract::to_int(contract::CliExit::microvm_error);
+}
+
+} // namespace microvm::cli

@@ -1,0 +1,120 @@
+#include "cli/run_command.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include <microvm/microvm.hpp>
+
+#include "cli/mount_spec.hpp"
+
+namespace microvm::cli {
+
+namespace {
+
+struct RunArgs {
+    std::string rootfs;
+    std::vector<std::string> volumes;
+    std::vector<std::string> mounts;
+    std::vector<std::string> env;
+    std::string workdir;
+    std::string name;
+    std::uint32_t cpus = 1;
+    std::uint32_t memory_mib = 512;
+    std::string kernel;
+    std::string backend = "qemu";
+    bool allow_guest_only_readonly = false;
+    std::vector<std::string> positional;
+};
+
+// `-e KEY` without a value takes the value from microvm's own environment, as docker does.
+Result<std::string> resolve_env(std::string const& entry) {
+    if (entry.find('=') != std::string::npos) {
+        return entry;
+    }
+    char const* value = std::getenv(entry.c_str());
+    if (value == nullptr) {
+        return fail("-e " + entry + ": not set in this environment (use KEY=VALUE)");
+    }
+    return entry + "=" + value;
+}
+
+Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
+    RunOptions options;
+    if (!args.name.empty()) {
+        options.name = args.name;
+    }
+    options.cpus = args.cpus;
+    options.memory_mib = args.memory_mib;
+    options.kernel = args.kernel;
+    options.backend = TRY_CTX(parse_backend(args.backend), "--backend");
+    options.read_only_policy = args.allow_guest_only_readonly ? ReadOnlyPolicy::allow_guest_only
+                                                              : ReadOnlyPolicy::require_host;
+    if (!args.workdir.empty()) {
+        options.workdir = args.workdir;
+    }
+    for (auto const& entry : args.env) {
+        options.env.push_back(TRY(resolve_env(entry)));
+    }
+    for (auto const& spec : args.volumes) {
+        options.mounts.push_back(TRY(parse_volume(spec)));
+    }
+    for (auto const& spec : args.mounts) {
+        options.mounts.push_back(TRY(parse_mount(spec)));
+    }
+    assign_tags(options.mounts);
+
+    auto rest = args.positional.begin();
+    if (!args.rootfs.empty()) {
+        options.rootfs = std::filesystem::absolute(args.rootfs).lexically_normal();
+    } else {
+        if (rest == args.positional.end()) {
+            return fail("an image or --rootfs DIR is required");
+        }
+        image = *rest++;
+    }
+    options.command.assign(rest, args.positional.end());
+    return options;
+}
+
+Result<int> run_verb(RunArgs const& args) {
+    std::string image;
+    auto options = TRY(to_options(args, image));
+    auto vm = TRY(microvm::run(image, options));
+    return vm.follow(STDOUT_FILENO, STDERR_FILENO);
+}
+
+} // namespace
+
+std::function<Result<int>()> add_run_command(CLI::App& app) {
+    auto args = std::make_shared<RunArgs>();
+    auto* run = app.add_subcommand("run", "Run a command in a new microVM");
+    run->add_option("--rootfs", args->rootfs,
+                    "Boot this prepared root directory instead of an image")
+        ->check(CLI::ExistingDirectory);
+    run->add_option("-v,--volume", args->volumes, "Share a host directory: HOST:GUEST[:ro|:rw]");
+    run->add_option("--mount", args->mounts,
+                    "Share a host directory: type=virtiofs,source=HOST,target=GUEST[,readonly]");
+    run->add_option("-e,--env", args->env, "Set an environment variable: KEY=VALUE");
+    run->add_option("-w,--workdir", args->workdir, "Working directory of the command");
+    run->add_option("--name", args->name, "Name of the VM");
+    run->add_option("--cpus", args->cpus, "Virtual CPUs")->check(CLI::Range(1, 255));
+    run->add_option("--memory", args->memory_mib, "Memory in MiB")->check(CLI::PositiveNumber);
+    run->add_option("--kernel", args->kernel, "Guest kernel (qemu backend)");
+    run->add_option("--backend", args->backend, "qemu or libkrun");
+    run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,
+                  "Start even when a read-only share cannot be enforced by the host");
+    run->add_option("args", args->positional, "[IMAGE] [--] CMD [ARG...]");
+    // Everything after the first positional argument belongs to the workload, flags included.
+    run->prefix_command();
+    return [args, run]() -> Result<int> {
+        for (auto const& extra : run->remaining()) {
+            args->positional.push_back(extra);
+        }
+        return run_verb(*args);
+    };
+}
+
+} // namespace microvm::cli
