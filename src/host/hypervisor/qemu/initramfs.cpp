@@ -1,0 +1,182 @@
+#include "host/hypervisor/qemu/initramfs.hpp"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <fstream>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+#include "base/fd.hpp"
+#include "host/hypervisor/qemu/initramfs_archive.hpp"
+#include "host/hypervisor/qemu/module_file.hpp"
+
+namespace microvm::hypervisor::qemu {
+namespace {
+
+// Bump when the archive's layout changes, so caches built by older versions are not reused.
+constexpr std::string_view layout_version = "microvm-initramfs-v1";
+// microvm-init is a static binary of a few MiB; this only bounds what is read into memory.
+constexpr std::size_t max_init_bytes = 256u << 20;
+
+struct DigestDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+class Sha256 {
+public:
+    Sha256() : m_ctx(EVP_MD_CTX_new()) {
+        m_ok = m_ctx && EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) == 1;
+    }
+    // Each field is length-prefixed, so ("ab", "c") and ("a", "bc") hash differently.
+    void field(std::string_view bytes) {
+        std::string length = std::to_string(bytes.size()) + ":";
+        update(length);
+        update(bytes);
+    }
+    Result<std::string> hex() {
+        std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+        unsigned size = 0;
+        if (!m_ok || EVP_DigestFinal_ex(m_ctx.get(), digest.data(), &size) != 1) {
+            return fail("sha256: OpenSSL digest failed");
+        }
+        static constexpr char digits[] = "0123456789abcdef";
+        std::string out;
+        for (unsigned i = 0; i < size; ++i) {
+            out.push_back(digits[digest[i] >> 4]);
+            out.push_back(digits[digest[i] & 0xf]);
+        }
+        return out;
+    }
+
+private:
+    void update(std::string_view bytes) {
+        m_ok = m_ok && EVP_DigestUpdate(m_ctx.get(), bytes.data(), bytes.size()) == 1;
+    }
+
+    std::unique_ptr<EVP_MD_CTX, DigestDeleter> m_ctx;
+    bool m_ok = false;
+};
+
+Result<std::string> read_init(std::filesystem::path const& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return fail_errno("open " + path.string());
+    }
+    std::string bytes;
+    char buffer[1 << 16];
+    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
+        bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
+        if (bytes.size() > max_init_bytes) {
+            return fail(path.string() + ": larger than " + std::to_string(max_init_bytes) +
+                        " bytes; not a microvm-init binary");
+        }
+    }
+    if (in.bad()) {
+        return fail_errno("read " + path.string());
+    }
+    if (bytes.empty()) {
+        return fail(path.string() + ": empty file; not a microvm-init binary");
+    }
+    return bytes;
+}
+
+Result<InitramfsContents> read_contents(InitramfsRequest const& request) {
+    InitramfsContents contents;
+    contents.init = TRY_CTX(read_init(request.init_binary), "read microvm-init");
+    for (auto const& module : request.modules) {
+        auto bytes = TRY_CTX(read_module_file(module.path), "read kernel module " + module.name);
+        contents.modules.push_back(InitramfsModule{.name = module.name, .bytes = std::move(bytes)});
+    }
+    return contents;
+}
+
+Result<std::string> cache_key(std::string const& kernel_version,
+                              InitramfsContents const& contents) {
+    Sha256 hash;
+    hash.field(layout_version);
+    hash.field(kernel_version);
+    for (auto const& module : contents.modules) {
+        hash.field(module.name);
+        hash.field(module.bytes);
+    }
+    hash.field(contents.init);
+    return hash.hex();
+}
+
+Result<void> ensure_directory(std::filesystem::path const& dir) {
+    // Mode 0700 like the data directory: the archive is an input to every VM's boot.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        return fail_errno("mkdir " + dir.string());
+    }
+    return {};
+}
+
+// Unlinks the temporary file unless publishing succeeded.
+class TempFile {
+public:
+    explicit TempFile(std::string path, base::Fd fd)
+        : m_path(std::move(path)), m_fd(std::move(fd)) {}
+    TempFile(TempFile&& other) noexcept
+        : m_path(std::exchange(other.m_path, {})), m_fd(std::move(other.m_fd)) {}
+    TempFile& operator=(TempFile&&) = delete;
+    ~TempFile() {
+        if (!m_path.empty()) {
+            ::unlink(m_path.c_str());
+        }
+    }
+    int fd() const { return m_fd.get(); }
+
+    Result<void> publish(std::filesystem::path const& target) {
+        // Data reaches the disk before the name does, so a crash cannot publish a torn file.
+        if (::fsync(m_fd.get()) != 0) {
+            return fail_errno("fsync " + m_path);
+        }
+        m_fd.reset();
+        if (::rename(m_path.c_str(), target.c_str()) != 0) {
+            return fail_errno("rename " + m_path + " to " + target.string());
+        }
+        m_path.clear();
+        return {};
+    }
+
+private:
+    std::string m_path;
+    base::Fd m_fd;
+};
+
+Result<TempFile> create_temp(std::filesystem::path const& dir, std::string const& key) {
+    std::string pattern = (dir / ("." + key + ".XXXXXX")).string();
+    base::Fd fd(::mkostemp(pattern.data(), O_CLOEXEC));
+    if (!fd) {
+        return fail_errno("mkostemp " + pattern);
+    }
+    if (::fchmod(fd.get(), 0644) != 0) {
+        return fail_errno("fchmod " + pattern);
+    }
+    return Result<TempFile>(std::in_place, std::move(pattern), std::move(fd));
+}
+
+} // namespace
+
+Result<std::filesystem::path> ensure_initramfs(InitramfsRequest const& request) {
+    auto contents = TRY_CTX(read_contents(request), "build initramfs");
+    std::string key = TRY_CTX(cache_key(request.kernel_version, contents), "build initramfs");
+    auto dir = request.data_dir / "initramfs";
+    auto target = dir / (key + ".cpio.gz");
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(target, ec)) {
+        return target;
+    }
+    TRY_CTX(ensure_directory(dir), "build initramfs");
+    auto temp = TRY_CTX(create_temp(dir, key), "build initramfs");
+    TRY_CTX(write_initramfs_archive(temp.fd(), contents), "build initramfs " + target.string());
+    TRY_CTX(temp.publish(target), "build initramfs");
+    return target;
+}
+
+} // namespace microvm::hypervisor::qemu

@@ -1,0 +1,183 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "base/temp_dir.hpp"
+#include "host/hypervisor/qemu/bzimage.hpp"
+#include "host/hypervisor/qemu/kernel.hpp"
+#include "support/test_support.hpp"
+
+namespace microvm::hypervisor::qemu {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fake /boot and /lib/modules.
+struct FakeSystem {
+    base::TempDir dir;
+    fs::path boot() const { return dir.path() / "boot"; }
+    fs::path modules() const { return dir.path() / "modules"; }
+
+    static FakeSystem make() {
+        auto dir = base::TempDir::create("microvm-kernel-test-");
+        EXPECT_TRUE(dir);
+        FakeSystem system{std::move(*dir)};
+        fs::create_directories(system.boot());
+        fs::create_directories(system.modules());
+        return system;
+    }
+    void kernel(std::string const& version, bool with_modules) const {
+        test::write_file(boot() / ("vmlinuz-" + version), "not really a kernel");
+        if (with_modules) {
+            fs::create_directories(modules() / version);
+        }
+    }
+    KernelSearch search(fs::path explicit_kernel = {}) const {
+        return KernelSearch{
+            .explicit_kernel = explicit_kernel, .boot_dir = boot(), .modules_root = modules()};
+    }
+};
+
+// A minimal bzImage: the boot protocol header and a version string.
+std::string fake_bzimage(std::string const& banner) {
+    std::string image(0x400, '\0');
+    image.replace(0x202, 4, "HdrS");
+    image[0x206] = 0x0f; // protocol 2.15
+    image[0x207] = 0x02;
+    std::size_t const string_at = 0x300;
+    image[0x20e] = static_cast<char>((string_at - 0x200) & 0xff);
+    image[0x20f] = static_cast<char>((string_at - 0x200) >> 8);
+    image.replace(string_at, banner.size(), banner);
+    return image;
+}
+
+TEST(KernelVersions, CompareNumbersAsNumbers) {
+    EXPECT_GT(compare_kernel_versions("6.1.0-10-amd64", "6.1.0-9-amd64"), 0);
+    EXPECT_LT(compare_kernel_versions("5.10.0-28-amd64", "6.1.0-9-amd64"), 0);
+    EXPECT_GT(compare_kernel_versions("6.10.0-1-amd64", "6.9.0-1-amd64"), 0);
+    EXPECT_EQ(compare_kernel_versions("6.1.0-56-amd64", "6.1.0-56-amd64"), 0);
+    EXPECT_GT(compare_kernel_versions("6.1.0-56-amd64-x", "6.1.0-56-amd64"), 0);
+    EXPECT_EQ(compare_kernel_versions("6.01", "6.1"), 0);
+    EXPECT_GT(compare_kernel_versions("6.1.99999999999999999999999", "6.1.9"), 0);
+}
+
+TEST(FindGuestKernel, PicksTheNewestVersionThatHasModules) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    system.kernel("6.1.0-10-amd64", true);
+    system.kernel("6.1.0-11-amd64", false); // modules removed: not bootable for us
+    test::write_file(system.boot() / "config-6.1.0-12-amd64", "");
+    fs::create_directories(system.modules() / "6.1.0-12-amd64");
+
+    auto kernel = find_guest_kernel(system.search());
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, system.boot() / "vmlinuz-6.1.0-10-amd64");
+    EXPECT_EQ(kernel->version, "6.1.0-10-amd64");
+    EXPECT_EQ(kernel->modules_dir, system.modules() / "6.1.0-10-amd64");
+}
+
+TEST(FindGuestKernel, NoneIsAClearError) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", false);
+    auto kernel = find_guest_kernel(system.search());
+    ASSERT_FALSE(kernel);
+    EXPECT_EQ(kernel.error().text(),
+              "no guest kernel found: install linux-image-amd64 or pass --kernel");
+}
+
+TEST(FindGuestKernel, MissingBootDirIsTheSameError) {
+    auto system = FakeSystem::make();
+    auto search = system.search();
+    search.boot_dir = system.dir.path() / "nothing";
+    auto kernel = find_guest_kernel(search);
+    ASSERT_FALSE(kernel);
+    EXPECT_TRUE(kernel.error().text().starts_with(
+        "no guest kernel found: install linux-image-amd64 or pass --kernel"));
+}
+
+TEST(FindGuestKernel, ExplicitKernelMustExist) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    auto missing = system.dir.path() / "bzImage";
+    auto kernel = find_guest_kernel(system.search(missing));
+    ASSERT_FALSE(kernel);
+    EXPECT_EQ(kernel.error().text(), "guest kernel not found: " + missing.string());
+
+    auto dir_kernel = find_guest_kernel(system.search(system.boot()));
+    ASSERT_FALSE(dir_kernel);
+    EXPECT_EQ(dir_kernel.error().text(),
+              "guest kernel is not a regular file: " + system.boot().string());
+}
+
+TEST(FindGuestKernel, ExplicitKernelWithoutModules) {
+    auto system = FakeSystem::make();
+    auto image = system.dir.path() / "bzImage";
+    test::write_file(image, "a kernel with virtio built in");
+    auto kernel = find_guest_kernel(system.search(image));
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, image);
+    EXPECT_TRUE(kernel->modules_dir.empty());
+}
+
+TEST(FindGuestKernel, ExplicitKernelFindsItsModulesByTheBootHeader) {
+    auto system = FakeSystem::make();
+    fs::create_directories(system.modules() / "6.1.0-42-custom");
+    auto image = system.dir.path() / "bzImage";
+    test::write_file(image, fake_bzimage("6.1.0-42-custom (builder@host) #1 SMP"));
+    auto kernel = find_guest_kernel(system.search(image));
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->version, "6.1.0-42-custom");
+    EXPECT_EQ(kernel->modules_dir, system.modules() / "6.1.0-42-custom");
+}
+
+TEST(FindGuestKernel, ExplicitKernelFindsItsModulesByItsName) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    auto kernel = find_guest_kernel(system.search(system.boot() / "vmlinuz-6.1.0-9-amd64"));
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->modules_dir, system.modules() / "6.1.0-9-amd64");
+}
+
+TEST(FindGuestKernel, VersionWithSlashesNeverNamesAModulesDir) {
+    auto system = FakeSystem::make();
+    fs::create_directories(system.dir.path() / "escape");
+    auto image = system.dir.path() / "bzImage";
+    test::write_file(image, fake_bzimage("../escape #1"));
+    auto kernel = find_guest_kernel(system.search(image));
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_TRUE(kernel->modules_dir.empty());
+}
+
+TEST(BzImage, NotABzImageIsAnError) {
+    auto system = FakeSystem::make();
+    auto image = system.dir.path() / "vmlinux";
+    test::write_file(image, std::string(0x400, 'x'));
+    auto release = read_bzimage_release(image);
+    ASSERT_FALSE(release);
+    EXPECT_NE(release.error().text().find("not a bzImage"), std::string::npos);
+}
+
+TEST(KernelOverride, OptionThenEnvironment) {
+    ::setenv("MICROVM_KERNEL", "/from/env", 1);
+    EXPECT_EQ(kernel_override("/from/option"), fs::path("/from/option"));
+    EXPECT_EQ(kernel_override({}), fs::path("/from/env"));
+    ::unsetenv("MICROVM_KERNEL");
+    EXPECT_TRUE(kernel_override({}).empty());
+}
+
+TEST(FindGuestKernel, ThisMachinesKernelIsFoundWhenInstalled) {
+    if (!fs::exists("/lib/modules")) {
+        GTEST_SKIP() << "no distribution kernel installed";
+    }
+    auto kernel = find_guest_kernel(KernelSearch{});
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_TRUE(fs::exists(kernel->modules_dir / "modules.dep"));
+    auto release = read_bzimage_release(kernel->kernel);
+    ASSERT_TRUE(release) << release.error().text();
+    EXPECT_EQ(*release, kernel->version);
+}
+
+} // namespace
+} // namespace microvm::hypervisor::qemu
