@@ -1,0 +1,46 @@
+// Thin wrappers over the system calls the base layer needs.
+//
+// Each wrapper returns a Result whose error names the call and its object ("mkdirat etc: File
+// exists") and keeps errno, so callers can branch on errno_value(). Descriptors come back as
+// Fd, opened close-on-exec. EINTR is retried where the call may be interrupted.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/error.hpp"
+#include "base/fd.hpp"
+
+namespace microvm::base::sys {
+
+// openat2(2) with `flags | O_CLOEXEC`, `mode` (only used with O_CREAT/O_TMPFILE) and the
+// RESOLVE_* bits in `resolve`. `path` must not contain a NUL byte. Retries EAGAIN, which the
+// kernel returns when a concurrent rename or mount could have let ".." escape a scoped lookup.
+// ENOSYS (Linux < 5.6, or a seccomp filter that does not know the call) is reported as such:
+// there is no fallback, because every fallback would be a string check.
+Result<Fd> openat2(int dirfd, std::string const& path, int flags, mode_t mode,
+                   std::uint64_t resolve);
+
+Result<struct stat> fstat(int fd, std::string_view what);
+// fstatat(2) with AT_SYMLINK_NOFOLLOW: a symlink is described, not followed.
+Result<struct stat> lstatat(int dirfd, std::string const& name);
+
+Result<void> mkdirat(int dirfd, std::string const& name, mode_t mode);
+Result<void> renameat(int dirfd, std::string const& from, std::string const& to);
+Result<void> unlinkat(int dirfd, std::string const& name, int flags);
+Result<void> fchmod(int fd, mode_t mode, std::string_view what);
+Result<void> fsync(int fd, std::string_view what);
+
+// Writes all of `bytes`, continuing after short writes. `what` names the file in errors.
+Result<void> write_all(int fd, std::string_view bytes, std::string_view what);
+
+// Reads until end of file. Fails with EFBIG when the file holds more than `max_bytes`, so a
+// hostile or corrupt file cannot make the caller allocate without bound.
+Result<std::string> read_all(int fd, std::size_t max_bytes, std::string_view what);
+
+} // namespace microvm::base::sys
