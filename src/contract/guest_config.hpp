@@ -22,9 +22,19 @@ inline constexpr char guest_config_relative_path[] = "etc/microvm.json";
 
 struct GuestMount {
     std::string tag;
+    // Where the share is mounted. A go-microvm entry has no guest_path; it is then
+    // default_guest_path(tag).
     std::string guest_path;
-    bool read_only = false;
+    bool read_only = false; // omitted from the JSON when false
+
+    friend bool operator==(GuestMount const&, GuestMount const&) = default;
 };
+
+// The mount point of an entry that names no guest_path: "/" + tag. go-microvm mounts its one
+// share, tag "workspace", on /workspace, so its files keep that meaning, and any other tag it
+// lists (go-microvm lists only read-only shares) gets the same, predictable rule. The result
+// is validated like any other guest path, so a tag such as "proc" is still refused.
+std::string default_guest_path(std::string_view tag);
 
 struct GuestConfig {
     // Size of /tmp; 0 means the default of 256 MiB.
@@ -33,19 +43,31 @@ struct GuestConfig {
     // The workload. An empty argv means /bin/sh.
     std::vector<std::string> argv;
     std::vector<std::string> env; // "KEY=VALUE"
-    std::string cwd = "/";
+    std::string cwd = "/";        // serialize() treats "" as "/"
     // "uid[:gid]" (numeric); empty means root.
     std::string user;
     std::string hostname;
     // Owner of read-write shares after mounting (go-microvm's OverrideUID/GID); unset: untouched.
     std::optional<std::uint32_t> share_uid;
     std::optional<std::uint32_t> share_gid;
+
+    friend bool operator==(GuestConfig const&, GuestConfig const&) = default;
 };
 
-// Parses the JSON text of the file; `source` names it in errors ("/etc/microvm.json: ...").
+// Parses and validates the JSON text of the file; `source` names it in errors. Missing keys
+// keep the defaults above and unknown keys are ignored, but a key that is present must have
+// the right type (null is not a default), so a typo in a value never turns a read-only share
+// read-write. Fails on bad JSON, a wrong type, a share with a bad or duplicate tag or guest
+// path, a relative cwd, a non-numeric user, an env entry without "=", or a hostname longer
+// than 64 bytes, with a message naming the field:
+//     "/etc/microvm.json: virtiofs_mounts[0].read_only: expected a boolean"
 Result<GuestConfig> parse_guest_config(std::string_view json, std::string_view source);
 
-// The JSON text of the file.
+// The JSON text of the file (an object, one key per line, ending in a newline). Keys whose
+// value is the default are left out, read_only included when false, so a config that uses
+// only go-microvm's features serializes to something go-microvm reads too. guest_path is
+// always written. Strings are expected to be UTF-8; FIXME: invalid bytes are replaced with
+// U+FFFD rather than reported, because this function cannot fail.
 std::string serialize(GuestConfig const& config);
 
 } // namespace microvm::contract
