@@ -62,6 +62,9 @@ struct RunnerConfig {
     // Where the workload's stdout and stderr go (files the host follows); empty: the runner's own.
     std::string stdout_path;
     std::string stderr_path;
+    // Where the runner records how the VM ended, so the host can tell a workload's exit status
+    // from the runner's own failure: {"exit_code": N} or {"error": "..."}. Empty: not written.
+    std::string result_path;
     std::uint32_t log_level = 0;
     Engine engine = Engine::libkrun;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
