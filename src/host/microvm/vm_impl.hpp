@@ -1,0 +1,38 @@
+// What a microvm::Vm holds: the VM's paths and the handle of the process that runs it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <microvm/microvm.hpp>
+
+#include "host/hypervisor/backend.hpp"
+
+namespace microvm {
+
+// File names inside a VM's directory.
+namespace vm_files {
+inline constexpr char console_log[] = "console.log";
+inline constexpr char stdout_log[] = "stdout.log";
+inline constexpr char stderr_log[] = "stderr.log";
+inline constexpr char result[] = "result.json";
+} // namespace vm_files
+
+class Vm::Impl {
+public:
+    std::string name;
+    std::filesystem::path vm_dir;
+    std::filesystem::path rootfs;
+    std::vector<PortForward> ports;
+    std::unique_ptr<hypervisor::VmHandle> handle;
+    // Set once wait() has an answer, so that later calls return it again.
+    std::optional<Result<int>> outcome;
+};
+
+// Turns the runner's exit status and its result file into the VM's outcome: the workload's
+// exit status, or an error saying why microvm could not run it.
+Result<int> interpret_runner_exit(int runner_status, std::filesystem::path const& vm_dir);
+
+} // namespace microvm
