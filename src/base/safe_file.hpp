@@ -61,8 +61,9 @@ enum class Resolve {
 // umask), fsynced, then renamed over the leaf, and the directory is fsynced. Readers see the
 // old file or the new one, never a mix. The parent directory must exist and is resolved with
 // `parent_policy`; a leaf that is a symlink is replaced, never followed; a leaf that is a
-// directory is an error (EISDIR). On failure the leaf is unchanged and the temporary file
-// is removed.
+// directory is an error (EISDIR). Because the leaf is replaced rather than rewritten, a leaf
+// that is a hard link to another file (say, into the image cache) leaves that file untouched.
+// On failure the leaf is unchanged and the temporary file is removed.
 [[nodiscard]] Result<void> write_file_in_root(Fd const& root, std::string_view relative,
                                               std::string_view bytes, mode_t mode,
                                               Resolve parent_policy = Resolve::no_symlinks);

@@ -290,6 +290,15 @@ TEST_F(SafeFile, WriteReplacesADanglingLeafSymlinkWithoutCreatingItsTarget) {
     EXPECT_FALSE(fs::exists(outside() / "planted"));
 }
 
+TEST_F(SafeFile, WriteReplacesAHardLinkedLeafInsteadOfWritingThroughIt) {
+    fs::create_hard_link(outside() / "victim_file", root() / "f");
+    auto written = write_file_in_root(root_fd(), "f", "guest", 0644);
+    ASSERT_TRUE(written) << written.error().text();
+    EXPECT_EQ(read_file(root() / "f"), "guest");
+    EXPECT_EQ(read_file(outside() / "victim_file"), "host file");
+    EXPECT_EQ(fs::hard_link_count(outside() / "victim_file"), 1u);
+}
+
 TEST_F(SafeFile, WriteRefusesAnAbsoluteParentSymlink) {
     fs::create_symlink(outside() / "victim_dir", root() / "etc");
     auto written = write_file_in_root(root_fd(), "etc/microvm.json", "guest", 0644);

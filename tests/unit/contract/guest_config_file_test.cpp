@@ -233,6 +233,14 @@ TEST_F(GuestConfigFile, ReplacesADanglingConfigSymlinkWithoutCreatingItsTarget) 
     EXPECT_FALSE(fs::exists(outside() / "planted.json"));
 }
 
+TEST_F(GuestConfigFile, ReplacesAConfigHardLinkedToAHostFile) {
+    fs::create_directories(root() / "etc");
+    fs::create_hard_link(outside() / "passwd", config_path());
+    ASSERT_TRUE(write_guest_config(root(), sample()));
+    expect_written(sample());
+    EXPECT_EQ(read_file(outside() / "passwd"), "host file");
+}
+
 TEST_F(GuestConfigFile, RefusesAConfigThatIsADirectory) {
     fs::create_directories(config_path());
     auto written = write_guest_config(root(), sample());
