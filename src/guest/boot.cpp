@@ -1,0 +1,129 @@
+#include "guest/boot.hpp"
+
+#include <fcntl.h>
+#include <sys/reboot.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "contract/exit_codes.hpp"
+#include "contract/guest_protocol.hpp"
+#include "guest/config_file.hpp"
+#include "guest/console.hpp"
+#include "guest/modules.hpp"
+#include "guest/mounts.hpp"
+#include "guest/ports.hpp"
+#include "guest/shares.hpp"
+#include "guest/workload.hpp"
+
+namespace microvm::guest {
+namespace {
+
+// The status reported when microvm-init itself failed (podman's "the runtime failed").
+constexpr int boot_failure_status = static_cast<int>(contract::CliExit::microvm_error);
+
+// Ports normally appear a few milliseconds after virtio_console loads; a host that did not
+// configure them should not cost more than this.
+constexpr std::chrono::milliseconds port_patience{2000};
+// How long the host gets to open its end of the status port before init gives up on it.
+constexpr std::chrono::milliseconds status_patience{5000};
+// How long the workload's leftover processes get after SIGTERM before SIGKILL.
+constexpr std::chrono::milliseconds stop_patience{2000};
+
+constexpr char default_hostname[] = "microvm";
+
+Result<void> set_hostname(std::string const& name) {
+    std::string const chosen = name.empty() ? std::string(default_hostname) : name;
+    if (::sethostname(chosen.data(), chosen.size()) != 0) {
+        return fail_errno("sethostname " + chosen);
+    }
+    return {};
+}
+
+Result<base::Fd> open_dev_null() {
+    base::Fd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return fail_errno("open /dev/null");
+    }
+    return fd;
+}
+
+// Everything from the root share to the workload's end. Returns the workload's status.
+Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
+    std::string const new_root = contract::guest_new_root;
+    TRY(mount_root_share(sys, new_root));
+    // Read before any share is mounted: a config that does not parse must leave nothing mounted.
+    auto const config = TRY(read_guest_config(new_root));
+    auto const workload = TRY_CTX(workload_from_config(config), "/etc/microvm.json");
+
+    TRY_CTX(mount_essentials(sys, new_root, essential_mounts(config.tmp_size_mib)),
+            "essential mounts");
+    ShareOwner const owner{config.share_uid, config.share_gid};
+    for (auto const& share : config.virtiofs_mounts) {
+        TRY(mount_share(sys, share, new_root, owner));
+    }
+    TRY(set_hostname(config.hostname));
+    TRY(switch_root(sys, new_root));
+
+    // Docker and podman create a missing working directory rather than fail.
+    std::error_code ignored;
+    std::filesystem::create_directories(workload.cwd, ignored);
+    base::Fd const dev_null = TRY(open_dev_null());
+    // A port the host did not configure falls back to the console, where output is still seen.
+    WorkloadIo const io{
+        .stdin_fd = dev_null.get(),
+        .stdout_fd = ports.stdout_port ? ports.stdout_port.get() : STDOUT_FILENO,
+        .stderr_fd = ports.stderr_port ? ports.stderr_port.get() : STDERR_FILENO,
+    };
+    pid_t const pid = TRY_CTX(start_workload(workload, io), "start the workload");
+    return wait_for_workload(pid);
+}
+
+[[noreturn]] void power_off() {
+    ::reboot(RB_POWER_OFF);
+    // Returning from PID 1 panics the kernel, which with panic=-1 and -no-reboot also ends the VM.
+    log(Error::from_errno("reboot(RB_POWER_OFF)").text());
+    _exit(boot_failure_status);
+}
+
+} // namespace
+
+int run_as_pid1() {
+    LinuxSyscalls sys;
+    // The order matters: /dev gives the console, modules give the ports and virtio-fs, the ports
+    // must be open before anything can fail so that a failure is reported on the status port.
+    auto early = mount_all(sys, "", initramfs_mounts());
+    ensure_console();
+    if (!early) {
+        log("initramfs mounts: " + early.error().text());
+    }
+    auto modules =
+        load_listed_modules(contract::initramfs_module_list, contract::initramfs_module_dir);
+    if (!modules) {
+        log("load modules: " + modules.error().text());
+    }
+    Ports const ports = open_ports("/sys/class/virtio-ports", "/dev", port_patience);
+
+    int status = boot_failure_status;
+    if (!early || !modules) {
+        log("boot stopped");
+    } else if (auto result = boot_and_run(sys, ports); result) {
+        status = *result;
+        log("workload exited with status " + std::to_string(status));
+    } else {
+        log("boot stopped: " + result.error().text());
+    }
+
+    stop_remaining_processes(stop_patience);
+    // Flush the workload's writes to read-write shares before the host learns that it ended.
+    ::sync();
+    if (ports.status_port) {
+        if (auto reported = report_status(ports.status_port.get(), status, status_patience);
+            !reported) {
+            log("report status: " + reported.error().text());
+        }
+    }
+    power_off();
+}
+
+} // namespace microvm::guest
