@@ -18,6 +18,9 @@ namespace {
 
 using nlohmann::json;
 
+// log_level counts as libkrun does: 0 off .. 5 trace.
+constexpr std::uint32_t max_log_level = 5;
+
 // Field readers. A key that is absent keeps the default; a key that is present must have the
 // right type (null included), so that a typo in a value is never silently ignored.
 
@@ -180,6 +183,7 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "console_log_path", "console_log_path", config.console_log_path));
     TRY(read_string(root, "stdout_path", "stdout_path", config.stdout_path));
     TRY(read_string(root, "stderr_path", "stderr_path", config.stderr_path));
+    TRY(read_string(root, "result_path", "result_path", config.result_path));
     TRY(read_unsigned(root, "log_level", "log_level", config.log_level));
     TRY(read_enum<Engine>(root, "engine", "engine", &parse_engine, config.engine));
     TRY(read_enum<ReadOnlyPolicy>(root, "read_only_policy", "read_only_policy",
@@ -336,6 +340,9 @@ Result<void> validate(RunnerConfig const& config) {
     TRY(validate_root(config));
     TRY(validate_mounts(config.virtiofs_mounts));
     TRY(validate_port_forwards(config.port_forwards));
+    if (config.log_level > max_log_level) {
+        return fail("log_level must be in 0.." + std::to_string(max_log_level));
+    }
     if (config.engine == Engine::libkrun && config.libkrun.library.empty()) {
         // dlopen("") would hand back the runner itself rather than fail.
         return fail("libkrun.library must not be empty");
@@ -377,6 +384,7 @@ std::string serialize(RunnerConfig const& config) {
     put_optional(out, "console_log_path", config.console_log_path);
     put_optional(out, "stdout_path", config.stdout_path);
     put_optional(out, "stderr_path", config.stderr_path);
+    put_optional(out, "result_path", config.result_path);
     out["log_level"] = config.log_level;
     out["engine"] = to_string(config.engine);
     out["read_only_policy"] = to_string(config.read_only_policy);

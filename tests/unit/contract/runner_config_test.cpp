@@ -59,6 +59,7 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
         {"console_log_path", "/tmp/console.log"},
         {"stdout_path", "/tmp/out"},
         {"stderr_path", "/tmp/err"},
+        {"result_path", "/tmp/result.json"},
         {"log_level", 3},
         {"engine", "qemu"},
         {"read_only_policy", "allow-guest-only"},
@@ -86,6 +87,7 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
     EXPECT_EQ(config->console_log_path, "/tmp/console.log");
     EXPECT_EQ(config->stdout_path, "/tmp/out");
     EXPECT_EQ(config->stderr_path, "/tmp/err");
+    EXPECT_EQ(config->result_path, "/tmp/result.json");
     EXPECT_EQ(config->log_level, 3u);
     EXPECT_EQ(config->engine, Engine::qemu);
     EXPECT_EQ(config->read_only_policy, ReadOnlyPolicy::allow_guest_only);
@@ -128,6 +130,7 @@ TEST_F(RunnerConfigTest, RoundTripsThroughSerialize) {
     config.net_sock_path = "/run/net.sock";
     config.console_log_path = "/tmp/console.log";
     config.stdout_path = "/tmp/out";
+    config.result_path = "/tmp/result.json";
     config.log_level = 5;
     config.engine = Engine::qemu;
     config.read_only_policy = ReadOnlyPolicy::allow_guest_only;
@@ -149,6 +152,7 @@ TEST_F(RunnerConfigTest, RoundTripsThroughSerialize) {
     EXPECT_EQ(parsed->libkrun.library, "/opt/lib/libkrun.so.1");
     EXPECT_EQ(parsed->qemu.initrd, "/tmp/initrd");
     EXPECT_EQ(parsed->qemu.accel, "kvm");
+    EXPECT_EQ(parsed->result_path, "/tmp/result.json");
 }
 
 TEST_F(RunnerConfigTest, RoundTripsOverlayRoot) {
@@ -183,8 +187,9 @@ TEST_F(RunnerConfigTest, OmitsEmptyOptionalFields) {
     config.num_vcpus = 1;
     config.ram_mib = 512;
     json out = json::parse(serialize(config));
-    for (char const* key : {"virtiofs_mounts", "port_forwards", "net_sock_path", "console_log_path",
-                            "stdout_path", "stderr_path", "root_upper_dir", "root_work_dir"}) {
+    for (char const* key :
+         {"virtiofs_mounts", "port_forwards", "net_sock_path", "console_log_path", "stdout_path",
+          "stderr_path", "result_path", "root_upper_dir", "root_work_dir"}) {
         EXPECT_FALSE(out.contains(key)) << key;
     }
     EXPECT_FALSE(out["qemu"].contains("kernel"));
@@ -347,6 +352,10 @@ TEST_F(RunnerConfigTest, WrongTypesNameTheField) {
     document = minimal();
     document["qemu"] = {{"kernel", false}};
     EXPECT_EQ(error_of(document), "qemu.kernel must be a string");
+
+    document = minimal();
+    document["log_level"] = 6;
+    EXPECT_EQ(error_of(document), "log_level must be in 0..5");
 
     document = minimal();
     document["libkrun"] = {{"library", ""}};

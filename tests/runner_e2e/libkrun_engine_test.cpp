@@ -1,0 +1,213 @@
+// The libkrun engine's other steps: loading the library, exit statuses, network, limits.
+#include "runner_fixture.hpp"
+
+namespace microvm::test {
+namespace {
+
+using nlohmann::json;
+
+class LibkrunEngineTest : public RunnerTest {};
+
+TEST_F(LibkrunEngineTest, MinimalConfigMakesTheMinimalCalls) {
+    auto run = this->run(config());
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.err, "");
+    EXPECT_EQ(run.calls, concat(prologue(), {"krun_start_enter ctx=0"}));
+}
+
+TEST_F(LibkrunEngineTest, WorkloadStatusPropagates) {
+    auto run = this->run(config(), {"MICROVM_FAKE_KRUN_EXIT=42"});
+    EXPECT_EQ(run.exit_code, 42) << run.err;
+    run = this->run(config("1.17"), {"MICROVM_FAKE_KRUN_EXIT=7"});
+    EXPECT_EQ(run.exit_code, 7) << run.err;
+}
+
+TEST_F(LibkrunEngineTest, MissingLibraryExits3NamingThePath) {
+    json document = config();
+    document["libkrun"]["library"] = path("no-such-libkrun.so.1");
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 3);
+    EXPECT_TRUE(run.err.starts_with("microvm-runner: libkrun: cannot load libkrun \"" +
+                                    path("no-such-libkrun.so.1") + "\": "))
+        << run.err;
+    EXPECT_TRUE(run.calls.empty());
+}
+
+TEST_F(LibkrunEngineTest, MissingRequiredSymbolExits3NamingIt) {
+    auto run = this->run(config("no-start-enter"));
+    EXPECT_EQ(run.exit_code, 3);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: libkrun \"" + fake("no-start-enter") +
+                           "\" lacks required symbol krun_start_enter\n");
+    EXPECT_TRUE(run.calls.empty());
+}
+
+TEST_F(LibkrunEngineTest, LibraryThatIsNotLibkrunExits3NamingEverySymbol) {
+    json document = config();
+    document["libkrun"]["library"] = "libm.so.6";
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 3);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: libkrun \"libm.so.6\" lacks required symbols "
+                       "krun_set_log_level, krun_create_ctx, krun_set_vm_config, krun_set_root, "
+                       "krun_add_virtiofs, krun_set_console_output, krun_start_enter\n");
+}
+
+TEST_F(LibkrunEngineTest, CreateCtxFailureExits3) {
+    auto run = this->run(config(), {"MICROVM_FAKE_KRUN_FAIL=krun_create_ctx=12"});
+    EXPECT_EQ(run.exit_code, 3);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: krun_create_ctx: Cannot allocate memory\n");
+    EXPECT_EQ(run.calls,
+              (std::vector<std::string>{"krun_set_log_level level=0", "krun_create_ctx"}));
+}
+
+TEST_F(LibkrunEngineTest, SetupCallFailureExits1NamingTheCall) {
+    auto run = this->run(config(), {"MICROVM_FAKE_KRUN_FAIL=krun_set_root"});
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_EQ(run.err,
+              "microvm-runner: libkrun: krun_set_root " + path("root") + ": Invalid argument\n");
+    EXPECT_EQ(run.calls, prologue());
+
+    run = this->run(config(), {"MICROVM_FAKE_KRUN_FAIL=krun_set_vm_config=22"});
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: krun_set_vm_config 2 vCPUs, 512 MiB: Invalid "
+                       "argument\n");
+
+    json document = config();
+    document["console_log_path"] = path("console.log");
+    run = this->run(document, {"MICROVM_FAKE_KRUN_FAIL=krun_set_console_output=28"});
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: krun_set_console_output " + path("console.log") +
+                           ": No space left on device\n");
+}
+
+TEST_F(LibkrunEngineTest, StartEnterReturningExits2) {
+    auto run = this->run(config(), {"MICROVM_FAKE_KRUN_FAIL=krun_start_enter=1"});
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: krun_start_enter: Operation not permitted\n");
+    EXPECT_EQ(run.calls, concat(prologue(), {"krun_start_enter ctx=0"}));
+}
+
+TEST_F(LibkrunEngineTest, MoreThan255VcpusIsAConfigError) {
+    json document = config();
+    document["num_vcpus"] = 256;
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: num_vcpus 256 is more than libkrun can take "
+                       "(255)\n");
+    EXPECT_TRUE(run.calls.empty());
+
+    document["num_vcpus"] = 255;
+    run = this->run(document);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.calls.at(2), "krun_set_vm_config ctx=0 vcpus=255 ram_mib=512");
+}
+
+TEST_F(LibkrunEngineTest, OverlayRootIsRefused) {
+    std::filesystem::create_directory(path("upper"));
+    std::filesystem::create_directory(path("work"));
+    json document = config();
+    document["root_upper_dir"] = path("upper");
+    document["root_work_dir"] = path("work");
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_NE(run.err.find("root_upper_dir"), std::string::npos) << run.err;
+    EXPECT_TRUE(run.calls.empty());
+}
+
+TEST_F(LibkrunEngineTest, TcpForwardsBecomeAPortMap) {
+    json document = config();
+    document["port_forwards"] = {{{"host", 8080}, {"guest", 80}},
+                                 {{"host", 8443}, {"guest", 443}, {"protocol", "tcp"}}};
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.calls, concat(prologue(), {"krun_set_port_map ctx=0 map=8080:80,8443:443",
+                                             "krun_start_enter ctx=0"}));
+}
+
+TEST_F(LibkrunEngineTest, UdpForwardIsRefused) {
+    json document = config();
+    document["port_forwards"] = {{{"host", 8080}, {"guest", 80}},
+                                 {{"host", 5353}, {"guest", 53}, {"protocol", "udp"}}};
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: port_forwards[1]: 5353:53/udp: libkrun's port "
+                       "map (TSI) forwards TCP only\n");
+    EXPECT_TRUE(run.calls.empty());
+}
+
+TEST_F(LibkrunEngineTest, ForwardsNeedKrunSetPortMap) {
+    json document = config("minimal");
+    document["port_forwards"] = {{{"host", 8080}, {"guest", 80}}};
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_EQ(run.err,
+              "microvm-runner: libkrun: port_forwards: this libkrun has no krun_set_port_map\n");
+}
+
+TEST_F(LibkrunEngineTest, NetSocketAddsAUnixStreamNicAndLeavesForwardsToTheProvider) {
+    json document = config();
+    document["net_sock_path"] = path("net.sock");
+    document["port_forwards"] = {{{"host", 5353}, {"guest", 53}, {"protocol", "udp"}}};
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.calls,
+              concat(prologue(), {"krun_add_net_unixstream ctx=0 path=" + path("net.sock") +
+                                      " fd=-1 mac=5a:94:ef:e4:0c:ee features=19587 "
+                                      "flags=0",
+                                  "krun_start_enter ctx=0"}));
+
+    document = config("minimal");
+    document["net_sock_path"] = path("net.sock");
+    run = this->run(document);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: net_sock_path: this libkrun has no "
+                       "krun_add_net_unixstream\n");
+}
+
+TEST_F(LibkrunEngineTest, LogLevelReachesLibkrunAndTheRunnersLog) {
+    json document = config();
+    document["log_level"] = 4;
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.calls.front(), "krun_set_log_level level=4");
+    EXPECT_NE(run.err.find("microvm-runner: info: loaded libkrun \"" + fake("1.19") + "\""),
+              std::string::npos)
+        << run.err;
+    EXPECT_NE(run.err.find("microvm-runner: debug: krun_start_enter(0)"), std::string::npos)
+        << run.err;
+}
+
+TEST_F(LibkrunEngineTest, OutputsMoveToTheirFilesJustBeforeStart) {
+    json document = config();
+    document["stdout_path"] = path("stdout.log");
+    document["stderr_path"] = path("stderr.log");
+    auto run = this->run(document, {"MICROVM_FAKE_KRUN_FAIL=krun_start_enter=5"});
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_EQ(run.err, "");
+    EXPECT_EQ(read_file(path("stderr.log")),
+              "microvm-runner: libkrun: krun_start_enter: Input/output error\n");
+    EXPECT_EQ(std::filesystem::status(path("stderr.log")).permissions() &
+                  std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    EXPECT_TRUE(std::filesystem::exists(path("stdout.log")));
+}
+
+TEST_F(LibkrunEngineTest, FailureIsRecordedInTheResultFile) {
+    json document = config();
+    document["result_path"] = path("result.json");
+    auto run = this->run(document, {"MICROVM_FAKE_KRUN_FAIL=krun_create_ctx=12"});
+    EXPECT_EQ(run.exit_code, 3);
+    EXPECT_EQ(json::parse(read_file(path("result.json"))),
+              json({{"error", "libkrun: krun_create_ctx: Cannot allocate memory"}}));
+    EXPECT_EQ(std::filesystem::status(path("result.json")).permissions() &
+                  std::filesystem::perms::all,
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+    // On success libkrun ends the process itself: no result, the status is the workload's.
+    std::filesystem::remove(path("result.json"));
+    run = this->run(document, {"MICROVM_FAKE_KRUN_EXIT=3"});
+    EXPECT_EQ(run.exit_code, 3);
+    EXPECT_FALSE(std::filesystem::exists(path("result.json")));
+}
+
+} // namespace
+} // namespace microvm::test

@@ -1,0 +1,125 @@
+// The read-only chain at the libkrun engine (DESIGN.md §4.1): the exact krun_* calls for
+// read-only and read-write shares, with and without krun_add_virtiofs3, under both policies.
+#include "runner_fixture.hpp"
+
+namespace microvm::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr char guest_only_warning[] =
+    "Warning: virtiofs mount \"data\" is read-only but libkrun has no host-side enforcement; "
+    "relying on guest-side MS_RDONLY\n";
+
+class LibkrunSharesTest : public RunnerTest {
+protected:
+    json with_shares(std::string const& variant, std::string const& policy, bool data_read_only,
+                     bool add_src = false) const {
+        json document = config(variant);
+        document["read_only_policy"] = policy;
+        document["console_log_path"] = path("console.log");
+        json data = {{"tag", "data"}, {"path", path("data")}};
+        if (data_read_only) {
+            data["read_only"] = true;
+        }
+        document["virtiofs_mounts"] = json::array({data});
+        if (add_src) {
+            document["virtiofs_mounts"].push_back({{"tag", "src"}, {"path", path("src")}});
+        }
+        return document;
+    }
+
+    std::vector<std::string> epilogue() const {
+        return {"krun_set_console_output ctx=0 path=" + path("console.log"),
+                "krun_start_enter ctx=0"};
+    }
+};
+
+TEST_F(LibkrunSharesTest, ReadOnlyShareIsEnforcedByTheHost) {
+    for (char const* policy : {"require-host", "allow-guest-only"}) {
+        auto run = this->run(with_shares("1.19", policy, true));
+        EXPECT_EQ(run.exit_code, 0) << policy << ": " << run.err;
+        EXPECT_EQ(run.err, "") << policy;
+        EXPECT_EQ(run.calls, concat(concat(prologue(), {"krun_add_virtiofs3 ctx=0 tag=data path=" +
+                                                        path("data") + " shm=0 read_only=1"}),
+                                    epilogue()))
+            << policy;
+    }
+}
+
+TEST_F(LibkrunSharesTest, ReadWriteShareUsesVirtiofs3WithoutReadOnly) {
+    for (char const* policy : {"require-host", "allow-guest-only"}) {
+        auto run = this->run(with_shares("1.19", policy, false));
+        EXPECT_EQ(run.exit_code, 0) << policy << ": " << run.err;
+        EXPECT_EQ(run.calls, concat(concat(prologue(), {"krun_add_virtiofs3 ctx=0 tag=data path=" +
+                                                        path("data") + " shm=0 read_only=0"}),
+                                    epilogue()))
+            << policy;
+    }
+}
+
+TEST_F(LibkrunSharesTest, SharesKeepTheirOrderAndFlags) {
+    auto run = this->run(with_shares("1.19", "require-host", true, true));
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.calls,
+              concat(concat(prologue(), {"krun_add_virtiofs3 ctx=0 tag=data path=" + path("data") +
+                                             " shm=0 read_only=1",
+                                         "krun_add_virtiofs3 ctx=0 tag=src path=" + path("src") +
+                                             " shm=0 read_only=0"}),
+                     epilogue()));
+}
+
+TEST_F(LibkrunSharesTest, OldLibkrunRefusesReadOnlyUnderRequireHost) {
+    auto run = this->run(with_shares("1.17", "require-host", true));
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_NE(run.err.find("virtiofs mount \"data\" is read-only but this libkrun cannot "
+                           "enforce read-only shares"),
+              std::string::npos)
+        << run.err;
+    EXPECT_EQ(run.err.find("Warning:"), std::string::npos) << run.err;
+    // Refused before any call: no context was created.
+    EXPECT_TRUE(run.calls.empty()) << run.calls.front();
+}
+
+TEST_F(LibkrunSharesTest, OldLibkrunWarnsAndReliesOnTheGuestWhenAllowed) {
+    auto run = this->run(with_shares("1.17", "allow-guest-only", true));
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.err, guest_only_warning);
+    EXPECT_EQ(run.calls,
+              concat(concat(prologue(), {"krun_add_virtiofs ctx=0 tag=data path=" + path("data")}),
+                     epilogue()));
+}
+
+TEST_F(LibkrunSharesTest, OldLibkrunAddsReadWriteSharesUnderEitherPolicy) {
+    for (char const* policy : {"require-host", "allow-guest-only"}) {
+        auto run = this->run(with_shares("1.17", policy, false));
+        EXPECT_EQ(run.exit_code, 0) << policy << ": " << run.err;
+        EXPECT_EQ(run.err, "") << policy;
+        EXPECT_EQ(run.calls, concat(concat(prologue(), {"krun_add_virtiofs ctx=0 tag=data path=" +
+                                                        path("data")}),
+                                    epilogue()))
+            << policy;
+    }
+}
+
+TEST_F(LibkrunSharesTest, OldLibkrunRefusesWhenAnyShareIsReadOnly) {
+    json document = with_shares("1.17", "require-host", false, true);
+    document["virtiofs_mounts"][1]["read_only"] = true;
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_NE(run.err.find("virtiofs mount \"src\" is read-only"), std::string::npos) << run.err;
+    EXPECT_TRUE(run.calls.empty());
+}
+
+TEST_F(LibkrunSharesTest, FailedShareCallNamesTheTag) {
+    auto run = this->run(with_shares("1.19", "require-host", true),
+                         {"MICROVM_FAKE_KRUN_FAIL=krun_add_virtiofs3=13"});
+    EXPECT_EQ(run.exit_code, 1);
+    EXPECT_EQ(run.err, "microvm-runner: libkrun: krun_add_virtiofs3 \"data\" " + path("data") +
+                           ": Permission denied\n");
+    EXPECT_EQ(run.calls.back(),
+              "krun_add_virtiofs3 ctx=0 tag=data path=" + path("data") + " shm=0 read_only=1");
+}
+
+} // namespace
+} // namespace microvm::test
