@@ -114,7 +114,11 @@ int run_as_pid1() {
         log("boot stopped: " + result.error().text());
     }
 
-    stop_remaining_processes(stop_patience);
+    auto const stopped = stop_remaining_processes(stop_patience);
+    if (stopped.reaped > 0) {
+        log("ended " + std::to_string(stopped.reaped) + " leftover process(es)" +
+            (stopped.needed_sigkill ? ", some only by SIGKILL" : ""));
+    }
     // Flush the workload's writes to read-write shares before the host learns that it ended.
     ::sync();
     if (ports.status_port) {

@@ -67,7 +67,6 @@ Result<void> mount_essentials(Syscalls& sys, std::string const& root,
 }
 
 Result<void> mount_with_retries(Syscalls& sys, MountSpec const& spec, RetryPolicy policy) {
-    TRY(sys.make_directories(spec.target, 0755));
     Result<void> mounted = fail("no mount attempt was made");
     for (int attempt = 1; attempt <= policy.attempts; ++attempt) {
         mounted = sys.mount(spec.source, spec.target, spec.fstype, spec.flags, spec.data);

@@ -44,9 +44,9 @@ struct RetryPolicy {
     std::chrono::milliseconds delay{500};
 };
 
-// Makes the directory `spec.target` (0755, never through a symlink) and mounts `spec` on it,
-// trying up to `policy.attempts` times with `policy.delay` after each failure. Returns the
-// last mount error; the caller adds what was being mounted.
+// Mounts `spec` on the existing directory `spec.target`, trying up to `policy.attempts` times
+// with `policy.delay` after each failure. Returns the last mount error; the caller adds what
+// was being mounted.
 Result<void> mount_with_retries(Syscalls& sys, MountSpec const& spec, RetryPolicy policy);
 
 // Makes `new_root` the root of this process, as switch_root(8) does: chdir into it, move its

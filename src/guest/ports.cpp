@@ -60,9 +60,13 @@ std::map<std::string, std::string> discover_ports(std::string const& class_dir,
 Ports open_ports(std::string const& class_dir, std::string const& dev_dir,
                  std::chrono::milliseconds patience) {
     auto const deadline = std::chrono::steady_clock::now() + patience;
+    auto all_named = [](std::map<std::string, std::string> const& found) {
+        return found.contains(contract::stdout_port_name) &&
+               found.contains(contract::stderr_port_name) &&
+               found.contains(contract::status_port_name);
+    };
     auto found = discover_ports(class_dir, dev_dir);
-    while (!found.contains(contract::status_port_name) &&
-           std::chrono::steady_clock::now() < deadline) {
+    while (!all_named(found) && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(poll_interval);
         found = discover_ports(class_dir, dev_dir);
     }

@@ -25,9 +25,10 @@ struct Ports {
     base::Fd status_port;
 };
 
-// Opens the ports named in guest_protocol.hpp. The driver adds ports when the host announces
-// them, a little after the module loaded, so this looks again until the status port appears or
-// `patience` has passed. Missing ports are logged to the console.
+// Opens the ports named in guest_protocol.hpp. The driver adds a port, and later its name, as
+// the host announces them, a little after the module loaded and in no fixed order across
+// ports, so this looks again until all three have their names or `patience` has passed.
+// Missing ports are logged to the console.
 Ports open_ports(std::string const& class_dir, std::string const& dev_dir,
                  std::chrono::milliseconds patience);
 

@@ -25,6 +25,7 @@ Result<void> mount_share(Syscalls& sys, contract::GuestMount const& mount, std::
         flags |= MS_RDONLY;
     }
     MountSpec const spec{mount.tag, root + mount.guest_path, "virtiofs", flags, ""};
+    TRY_CTX(sys.make_directories(spec.target, 0755), "mount " + what);
     TRY_CTX(mount_with_retries(sys, spec, policy),
             "mounting " + what + " after " + std::to_string(policy.attempts) + " attempts");
 
@@ -49,6 +50,7 @@ Result<void> mount_share(Syscalls& sys, contract::GuestMount const& mount, std::
 
 Result<void> mount_root_share(Syscalls& sys, std::string const& target, RetryPolicy policy) {
     MountSpec const spec{contract::root_share_tag, target, "virtiofs", 0, ""};
+    TRY_CTX(sys.make_directories(spec.target, 0755), "mount the root share");
     TRY_CTX(mount_with_retries(sys, spec, policy),
             "mounting the root share (" + describe(contract::root_share_tag, target) + ") after " +
                 std::to_string(policy.attempts) + " attempts");

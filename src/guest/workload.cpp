@@ -205,31 +205,36 @@ int wait_for_workload(pid_t workload) {
     }
 }
 
-void stop_remaining_processes(std::chrono::milliseconds patience) {
+StopSummary stop_remaining_processes(std::chrono::milliseconds patience) {
+    StopSummary summary;
     if (::getpid() != 1) {
-        return;
+        return summary;
     }
-    auto reap_all = [](int options) {
+    // Reaps what has ended; true once no child is left (ECHILD).
+    auto reap = [&summary](int options) {
         while (true) {
             pid_t const pid = ::wait4(-1, nullptr, options, nullptr);
-            if (pid > 0 || (pid < 0 && errno == EINTR)) {
-                continue;
+            if (pid > 0) {
+                ++summary.reaped;
+            } else if (pid == 0 || errno != EINTR) {
+                return pid < 0;
             }
-            return pid < 0; // ECHILD: no child left
         }
     };
     if (::kill(-1, SIGTERM) != 0) {
-        return; // ESRCH: there was nobody left
+        return summary; // ESRCH: nobody was left
     }
     auto const deadline = std::chrono::steady_clock::now() + patience;
-    while (!reap_all(WNOHANG)) {
+    while (!reap(WNOHANG)) {
         if (std::chrono::steady_clock::now() >= deadline) {
+            summary.needed_sigkill = true;
             ::kill(-1, SIGKILL);
-            reap_all(0);
-            return;
+            reap(0);
+            break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    return summary;
 }
 
 } // namespace microvm::guest

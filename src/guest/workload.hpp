@@ -69,6 +69,10 @@ int wait_for_workload(pid_t workload);
 // Ends every other process: SIGTERM, up to `patience` to exit, then SIGKILL; reaps them all.
 // Does nothing unless this process is PID 1, because kill(-1) elsewhere would hit the
 // caller's whole user.
-void stop_remaining_processes(std::chrono::milliseconds patience);
+struct StopSummary {
+    int reaped = 0;
+    bool needed_sigkill = false;
+};
+StopSummary stop_remaining_processes(std::chrono::milliseconds patience);
 
 } // namespace microvm::guest

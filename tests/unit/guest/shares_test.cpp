@@ -102,7 +102,9 @@ TEST(MountShare, MountPointThatCannotBeMadeIsReported) {
     auto mounted = mount_share(sys, share(true), "/newroot", {});
     ASSERT_FALSE(mounted);
     EXPECT_EQ(sys.calls, (Calls{"mkdir /newroot/data 0755"}));
-    EXPECT_NE(mounted.error().text().find("\"data\" on /data"), std::string::npos);
+    EXPECT_EQ(mounted.error().text(),
+              "mount virtiofs tag \"data\" on /data: make_directories (fake): Too many levels "
+              "of symbolic links");
 }
 
 TEST(MountShare, GuestPathMustBeAbsoluteAndNotTheRoot) {
