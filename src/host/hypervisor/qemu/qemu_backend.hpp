@@ -1,0 +1,53 @@
+// The qemu backend: boots each VM in qemu-system-x86_64, supervised by a microvm-runner.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "contract/runner_config.hpp"
+#include "host/hypervisor/backend.hpp"
+
+namespace microvm::hypervisor::qemu {
+
+inline constexpr char init_binary_name[] = "microvm-init";
+
+struct QemuBackendOptions {
+    // The data directory: the initramfs cache lives in <data_dir>/initramfs/.
+    std::filesystem::path data_dir;
+    // microvm-runner, absolute; empty: process::locate_runner().
+    std::filesystem::path runner;
+    // The static microvm-init; empty: the one beside the runner (they are built and installed
+    // together, so an init never boots with a runner of another version).
+    std::filesystem::path init_binary;
+    // Where to look for a distribution kernel (tests point these at fake trees).
+    std::filesystem::path boot_dir = "/boot";
+    std::filesystem::path modules_root = "/lib/modules";
+    // The engine's settings (qemu binary, virtiofsd, accel, machine); kernel and initrd are
+    // filled in per VM.
+    contract::QemuSettings qemu;
+    // The runner's whole environment; std::nullopt: this process's.
+    std::optional<std::vector<std::string>> runner_env;
+};
+
+class QemuBackend final : public Backend {
+public:
+    explicit QemuBackend(QemuBackendOptions options) : m_options(std::move(options)) {}
+
+    std::string name() const override { return "qemu"; }
+    // The guest side of qemu lives in the initramfs, so the root needs nothing: the view is
+    // booted as it is.
+    Result<RootfsView> prepare_rootfs(RootfsView const& view) override;
+    // Finds the kernel (config.kernel, else $MICROVM_KERNEL, else the newest installed one),
+    // ensures the initramfs, validates the runner.json made by make_runner_config() and
+    // launches microvm-runner on it in config.vm_dir. Fails, with nothing left running, when
+    // any of these steps fails.
+    Result<std::unique_ptr<VmHandle>> start(VmConfig const& config) override;
+
+private:
+    QemuBackendOptions m_options;
+};
+
+} // namespace microvm::hypervisor::qemu
