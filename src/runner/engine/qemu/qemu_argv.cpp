@@ -1,0 +1,121 @@
+#include "runner/engine/qemu/qemu_argv.hpp"
+
+#include "contract/guest_protocol.hpp"
+
+namespace microvm::runner::qemu {
+
+namespace {
+
+// Output chardevs append: the host creates and follows these files, and truncating them would
+// lose what was already there.
+std::string file_chardev(std::string const& id, std::string const& path, bool append) {
+    return "file,id=" + id + ",path=" + escape_option_value(path) + (append ? ",append=on" : "");
+}
+
+std::string hostfwd(contract::RunnerPortForward const& forward) {
+    std::string address = forward.host_address;
+    if (address.find(':') != std::string::npos) {
+        address = "[" + address + "]";
+    }
+    return std::string("hostfwd=") + (forward.protocol == Protocol::udp ? "udp" : "tcp") + ":" +
+           address + ":" + std::to_string(forward.host) + "-:" + std::to_string(forward.guest);
+}
+
+} // namespace
+
+std::string kernel_cmdline(std::string_view extra) {
+    std::string line = "console=ttyS0 quiet panic=-1";
+    if (!extra.empty()) {
+        line += ' ';
+        line += extra;
+    }
+    return line;
+}
+
+std::string escape_option_value(std::string_view value) {
+    std::string escaped;
+    for (char c : value) {
+        escaped += c;
+        if (c == ',') {
+            escaped += ',';
+        }
+    }
+    return escaped;
+}
+
+std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
+    std::string const ram = std::to_string(launch.ram_mib) + "M";
+    bool const kvm = launch.accelerator == Accelerator::kvm;
+    std::vector<std::string> argv = {
+        launch.binary,
+        "-machine",
+        launch.machine,
+        "-accel",
+        kvm ? "kvm" : "tcg",
+        // TCG cannot emulate "host"; "max" is every feature TCG implements.
+        "-cpu",
+        kvm ? "host" : "max",
+        "-m",
+        ram,
+        "-smp",
+        std::to_string(launch.num_vcpus),
+        // vhost-user daemons map guest memory, so it must be a shareable file of exactly -m.
+        "-object",
+        "memory-backend-memfd,id=mem,size=" + ram + ",share=on",
+        "-numa",
+        "node,memdev=mem",
+        "-nodefaults",
+        "-no-user-config",
+        "-nographic",
+        "-no-reboot",
+        "-kernel",
+        launch.kernel,
+        "-initrd",
+        launch.initrd,
+        "-append",
+        kernel_cmdline(launch.kernel_cmdline_extra),
+        "-chardev",
+        file_chardev("console", launch.console_path, true),
+        "-serial",
+        "chardev:console",
+    };
+    for (std::size_t i = 0; i < launch.shares.size(); ++i) {
+        std::string const id = "vfs" + std::to_string(i);
+        argv.insert(
+            argv.end(),
+            {"-chardev",
+             "socket,id=" + id + ",path=" + escape_option_value(launch.shares[i].socket_path),
+             "-device", "vhost-user-fs-pci,chardev=" + id + ",tag=" + launch.shares[i].tag});
+    }
+    struct Port {
+        char const* id;
+        std::string const& path;
+        char const* name;
+        bool append;
+    };
+    Port const ports[] = {
+        {"stdout", launch.stdout_path, contract::stdout_port_name, true},
+        {"stderr", launch.stderr_path, contract::stderr_port_name, true},
+        // The status file belongs to this run alone; a stale report must never be read.
+        {"status", launch.status_path, contract::status_port_name, false},
+    };
+    argv.insert(argv.end(), {"-device", "virtio-serial-pci,id=vser0"});
+    for (auto const& port : ports) {
+        argv.insert(
+            argv.end(),
+            {"-chardev", file_chardev(port.id, port.path, port.append), "-device",
+             std::string("virtserialport,bus=vser0.0,chardev=") + port.id + ",name=" + port.name});
+    }
+    argv.insert(argv.end(), {"-qmp", "unix:" + escape_option_value(launch.qmp_socket_path) +
+                                         ",server=on,wait=off"});
+    if (!launch.port_forwards.empty()) {
+        std::string netdev = "user,id=net0";
+        for (auto const& forward : launch.port_forwards) {
+            netdev += "," + hostfwd(forward);
+        }
+        argv.insert(argv.end(), {"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"});
+    }
+    return argv;
+}
+
+} // namespace microvm::runner::qemu

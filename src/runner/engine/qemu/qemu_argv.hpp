@@ -1,0 +1,54 @@
+// The qemu-system-x86_64 command line, built from plain data so that it can be tested without
+// starting anything.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "contract/runner_config.hpp"
+
+namespace microvm::runner::qemu {
+
+enum class Accelerator { kvm, tcg };
+
+// One vhost-user-fs device: the guest sees `tag`, served by the daemon listening on
+// `socket_path`.
+struct ShareDevice {
+    std::string tag;
+    std::string socket_path;
+};
+
+struct QemuLaunch {
+    std::string binary; // absolute
+    std::string machine;
+    Accelerator accelerator = Accelerator::tcg;
+    std::uint32_t num_vcpus = 1;
+    std::uint32_t ram_mib = 0;
+    std::string kernel;
+    std::string initrd;
+    std::string kernel_cmdline_extra;
+    // Where the guest's serial console, the workload's stdout and stderr, and the status report
+    // are written. Paths qemu opens itself (/dev/fd/N works for descriptors it inherits).
+    std::string console_path;
+    std::string stdout_path;
+    std::string stderr_path;
+    std::string status_path;
+    std::string qmp_socket_path;
+    // The root share first, then the user's shares.
+    std::vector<ShareDevice> shares;
+    std::vector<contract::RunnerPortForward> port_forwards;
+};
+
+// "console=ttyS0 quiet panic=-1" plus the extra arguments: the guest reboots on a panic, which
+// -no-reboot turns into qemu exiting, so a crashed guest never hangs the runner.
+std::string kernel_cmdline(std::string_view extra);
+
+// Doubles every comma, as qemu's option parser requires inside a value.
+std::string escape_option_value(std::string_view value);
+
+// The argv, argv[0] included.
+std::vector<std::string> qemu_argv(QemuLaunch const& launch);
+
+} // namespace microvm::runner::qemu

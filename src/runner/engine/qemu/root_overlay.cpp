@@ -1,0 +1,87 @@
+#include "runner/engine/qemu/root_overlay.hpp"
+
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+namespace microvm::runner::qemu {
+
+namespace {
+
+void append_escaped(std::string& out, std::string_view path) {
+    for (char c : path) {
+        if (c == ',' || c == ':' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+}
+
+} // namespace
+
+Result<void> enter_private_mount_namespace() {
+    if (::unshare(CLONE_NEWNS) < 0) {
+        return fail_errno("unshare(CLONE_NEWNS)");
+    }
+    // Without this, mounts made here would propagate back into the host's namespace through
+    // shared peer groups (systemd makes / shared).
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) {
+        return fail_errno("mount --make-rprivate /");
+    }
+    return {};
+}
+
+std::string overlay_mount_options(std::string_view lower, std::string_view upper,
+                                  std::string_view work) {
+    std::string options = "lowerdir=";
+    append_escaped(options, lower);
+    options += ",upperdir=";
+    append_escaped(options, upper);
+    options += ",workdir=";
+    append_escaped(options, work);
+    return options;
+}
+
+Result<OverlayMount> OverlayMount::mount(std::string const& lower, std::string const& upper,
+                                         std::string const& work, std::string mountpoint) {
+    if (::mkdir(mountpoint.c_str(), 0700) < 0) {
+        return fail_errno("mkdir " + mountpoint);
+    }
+    std::string const options = overlay_mount_options(lower, upper, work);
+    if (::mount("overlay", mountpoint.c_str(), "overlay", 0, options.c_str()) < 0) {
+        int const error = errno;
+        ::rmdir(mountpoint.c_str());
+        return fail_errno("mount overlay (lowerdir=" + lower + ", upperdir=" + upper +
+                              ", workdir=" + work + ") on " + mountpoint,
+                          error);
+    }
+    return OverlayMount(std::move(mountpoint));
+}
+
+OverlayMount::OverlayMount(OverlayMount&& other) noexcept
+    : m_mountpoint(std::exchange(other.m_mountpoint, std::string())) {}
+
+OverlayMount::~OverlayMount() {
+    unmount();
+}
+
+bool OverlayMount::unmount() noexcept {
+    if (m_mountpoint.empty()) {
+        return true;
+    }
+    if (::umount2(m_mountpoint.c_str(), MNT_DETACH) < 0) {
+        std::fprintf(stderr, "microvm-runner: unmount the root overlay %s: %s\n",
+                     m_mountpoint.c_str(), ::strerror(errno));
+        return false;
+    }
+    ::rmdir(m_mountpoint.c_str());
+    m_mountpoint.clear();
+    return true;
+}
+
+} // namespace microvm::runner::qemu

@@ -1,0 +1,48 @@
+// One virtiofsd per share: the root share and every user share.
+#pragma once
+
+#include <string>
+
+#include "base/child.hpp"
+#include "base/error.hpp"
+#include "runner/engine/qemu/virtiofsd_argv.hpp"
+
+namespace microvm::runner::qemu {
+
+// How a read-only share is kept read-only on the host side.
+enum class HostEnforcement {
+    none,           // a read-write share, or the policy allowed guest-only enforcement
+    daemon_flag,    // the daemon refuses writes itself (Rust virtiofsd --readonly)
+    read_only_view, // the daemon sees a read-only bind mount (see read_only_view.hpp)
+};
+
+struct SharePlan {
+    std::string tag;
+    std::string source;
+    HostEnforcement enforcement = HostEnforcement::none;
+    std::string cache = "auto";
+    // The vhost-user socket qemu connects to.
+    std::string socket_path;
+    // For read_only_view: an empty directory where the daemon's view is mounted.
+    std::string view_dir;
+};
+
+struct Virtiofsd {
+    std::string binary;
+    VirtiofsdCapabilities capabilities;
+    std::string log_level = "warn";
+};
+
+struct ShareDaemon {
+    std::string tag;
+    base::Child child;
+};
+
+// Runs `<binary> --help` and parses what it prints.
+Result<VirtiofsdCapabilities> detect_virtiofsd(std::string const& binary);
+
+// Binds the share's socket, then starts the daemon on it; the socket accepts qemu's connection
+// from the moment this returns. The daemon's output goes to the runner's stderr.
+Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& daemon);
+
+} // namespace microvm::runner::qemu

@@ -1,0 +1,189 @@
+#include "runner/engine/qemu/supervisor.hpp"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <string.h>
+
+#include <algorithm>
+
+#include "runner/engine/qemu/qmp.hpp"
+
+namespace microvm::runner::qemu {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// How long one QMP exchange may take; qemu answers at once unless it is wedged.
+constexpr std::chrono::milliseconds qmp_timeout{2000};
+
+int poll_timeout(std::optional<Clock::time_point> const& a,
+                 std::optional<Clock::time_point> const& b) {
+    std::optional<Clock::time_point> deadline = a;
+    if (b && (!deadline || *b < *deadline)) {
+        deadline = b;
+    }
+    if (!deadline) {
+        return -1;
+    }
+    auto const left =
+        std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, 60'000));
+}
+
+class Supervision {
+public:
+    Supervision(base::Child& qemu, std::vector<ShareDaemon>& daemons, StopSignals& signals,
+                std::string const& qmp_socket_path)
+        : m_qemu(qemu), m_daemons(daemons), m_signals(signals), m_qmp(qmp_socket_path) {}
+
+    Result<SupervisionOutcome> run() {
+        while (!m_qemu.reaped()) {
+            TRY(wait_for_event());
+            if (auto status = TRY(m_qemu.try_wait())) {
+                m_outcome.qemu = *status;
+                break;
+            }
+            TRY(reap_daemons());
+            while (int const signo = m_signals.take()) {
+                on_stop_signal(signo);
+            }
+            on_deadlines();
+        }
+        return m_outcome;
+    }
+
+private:
+    Result<void> wait_for_event() {
+        std::vector<pollfd> fds = {{m_signals.fd(), POLLIN, 0}, {m_qemu.pidfd(), POLLIN, 0}};
+        for (auto const& daemon : m_daemons) {
+            if (!daemon.child.reaped()) {
+                fds.push_back({daemon.child.pidfd(), POLLIN, 0});
+            }
+        }
+        int const timeout = poll_timeout(m_kill_deadline, m_daemon_grace_deadline);
+        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+            return fail_errno("poll");
+        }
+        return {};
+    }
+
+    Result<void> reap_daemons() {
+        for (auto& daemon : m_daemons) {
+            if (daemon.child.reaped()) {
+                continue;
+            }
+            auto const status = TRY(daemon.child.try_wait());
+            if (status && !m_dead_daemon) {
+                m_dead_daemon = daemon.tag;
+                m_dead_daemon_status = *status;
+                m_daemon_grace_deadline = Clock::now() + daemon_exit_grace;
+            }
+        }
+        return {};
+    }
+
+    void on_stop_signal(int signo) {
+        if (m_outcome.stop_signal != 0) {
+            spdlog::warn("SIG{} again: killing the VM", ::sigabbrev_np(signo));
+            kill_qemu();
+            return;
+        }
+        m_outcome.stop_signal = signo;
+        spdlog::info("SIG{}: asking the guest to power off", ::sigabbrev_np(signo));
+        m_kill_deadline = Clock::now() + powerdown_timeout;
+        if (auto const sent = request_powerdown(m_qmp, qmp_timeout); !sent) {
+            // Without QMP (qemu still starting, or wedged) qemu's own SIGTERM handling is the
+            // next most orderly way out; the deadline still applies.
+            spdlog::warn("could not request a guest power-off: {}; terminating qemu",
+                         sent.error().text());
+            (void)m_qemu.signal(SIGTERM);
+        }
+    }
+
+    void on_deadlines() {
+        auto const now = Clock::now();
+        if (m_daemon_grace_deadline && now >= *m_daemon_grace_deadline) {
+            m_daemon_grace_deadline.reset();
+            m_outcome.failed_share = m_dead_daemon;
+            m_outcome.failed_share_status = m_dead_daemon_status;
+            spdlog::error("virtiofsd for share \"{}\" exited ({}) while the VM was running; "
+                          "stopping the VM",
+                          *m_dead_daemon, m_dead_daemon_status.describe());
+            (void)m_qemu.signal(SIGTERM);
+            if (!m_kill_deadline || *m_kill_deadline > now + daemon_stop_timeout) {
+                m_kill_deadline = now + daemon_stop_timeout;
+            }
+        }
+        if (m_kill_deadline && now >= *m_kill_deadline) {
+            m_kill_deadline.reset();
+            if (m_outcome.stop_signal != 0 && !m_outcome.failed_share) {
+                spdlog::warn("the guest did not power off within {} s; killing the VM",
+                             powerdown_timeout.count());
+            }
+            kill_qemu();
+        }
+    }
+
+    void kill_qemu() {
+        m_outcome.killed = true;
+        m_kill_deadline.reset();
+        (void)m_qemu.signal(SIGKILL);
+    }
+
+    base::Child& m_qemu;
+    std::vector<ShareDaemon>& m_daemons;
+    StopSignals& m_signals;
+    std::string const& m_qmp;
+    SupervisionOutcome m_outcome;
+    std::optional<Clock::time_point> m_kill_deadline;
+    std::optional<Clock::time_point> m_daemon_grace_deadline;
+    std::optional<std::string> m_dead_daemon;
+    base::ExitStatus m_dead_daemon_status;
+};
+
+} // namespace
+
+Result<SupervisionOutcome> supervise(base::Child& qemu, std::vector<ShareDaemon>& daemons,
+                                     StopSignals& signals, std::string const& qmp_socket_path) {
+    return Supervision(qemu, daemons, signals, qmp_socket_path).run();
+}
+
+void stop_daemons(std::vector<ShareDaemon>& daemons) {
+    for (auto& daemon : daemons) {
+        if (!daemon.child.reaped()) {
+            (void)daemon.child.signal(SIGTERM);
+        }
+    }
+    auto const deadline = Clock::now() + daemon_stop_timeout;
+    for (;;) {
+        std::vector<pollfd> fds;
+        for (auto& daemon : daemons) {
+            if (!daemon.child.reaped()) {
+                auto const status = daemon.child.try_wait();
+                if (!status || *status) {
+                    continue; // reaped now (or not waitable: the destructor kills it)
+                }
+                fds.push_back({daemon.child.pidfd(), POLLIN, 0});
+            }
+        }
+        if (fds.empty()) {
+            return;
+        }
+        int const timeout = poll_timeout(deadline, std::nullopt);
+        if (timeout == 0) {
+            break;
+        }
+        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    for (auto& daemon : daemons) {
+        if (!daemon.child.reaped()) {
+            spdlog::warn("virtiofsd for share \"{}\" did not stop; killing it", daemon.tag);
+            daemon.child.kill_and_reap();
+        }
+    }
+}
+
+} // namespace microvm::runner::qemu

@@ -1,0 +1,19 @@
+// Unix stream sockets: the vhost-user sockets the runner binds for its daemons, and the QMP
+// connection to qemu.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "base/error.hpp"
+#include "base/fd.hpp"
+
+namespace microvm::runner::qemu {
+
+// Binds and listens on `path` (which must not exist); the socket is close-on-exec.
+Result<base::Fd> listen_unix(std::string const& path);
+
+// Connects to `path`; sends and receives time out after `timeout`.
+Result<base::Fd> connect_unix(std::string const& path, std::chrono::milliseconds timeout);
+
+} // namespace microvm::runner::qemu
