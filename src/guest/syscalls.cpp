@@ -1,14 +1,13 @@
 #include "guest/syscalls.hpp"
 
-#include <fcntl.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <thread>
 
 #include "base/fd.hpp"
+#include "base/safe_file.hpp"
 
 namespace microvm::guest {
 
@@ -34,46 +33,10 @@ Result<void> LinuxSyscalls::make_directories(std::string const& path, mode_t mod
     if (path.empty() || path.front() != '/') {
         return fail("mount point " + path + " is not an absolute path");
     }
-    base::Fd dir(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) {
-        return fail_errno("open /");
-    }
-    std::string walked;
-    std::size_t begin = 1;
-    while (begin <= path.size()) {
-        std::size_t end = path.find('/', begin);
-        if (end == std::string::npos) {
-            end = path.size();
-        }
-        std::string const name = path.substr(begin, end - begin);
-        begin = end + 1;
-        if (name.empty() || name == ".") {
-            continue;
-        }
-        if (name == "..") {
-            return fail("mount point " + path + " contains \"..\"");
-        }
-        walked += "/" + name;
-        if (::mkdirat(dir.get(), name.c_str(), mode) != 0 && errno != EEXIST) {
-            return fail_errno("mkdir " + walked);
-        }
-        // O_NOFOLLOW on every component: the image decides what these paths contain, and a
-        // symlink here could point a mount at a place outside the image's root.
-        base::Fd next(
-            ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!next) {
-            int const error = errno;
-            struct stat st {};
-            if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISLNK(st.st_mode)) {
-                return fail("mount point " + path + ": " + walked +
-                            " is a symbolic link; refusing to follow it");
-            }
-            return fail_errno("open " + walked, error);
-        }
-        dir = std::move(next);
-    }
-    return {};
+    // The safe-file layer walks one component at a time below "/" and refuses every symlink,
+    // so a mount point the image redirected is never created or mounted elsewhere.
+    base::Fd const root = TRY(base::open_root("/"));
+    return base::mkdirs_in_root(root, path, mode);
 }
 
 Result<void> LinuxSyscalls::chown(std::string const& path, uid_t uid, gid_t gid) {

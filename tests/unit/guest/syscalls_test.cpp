@@ -33,9 +33,11 @@ TEST(MakeDirectories, RefusesToFollowASymlink) {
     auto const target = dir->path() / "root/data/share";
     auto made = sys.make_directories(target.string(), 0755);
     ASSERT_FALSE(made);
-    EXPECT_EQ(made.error().text(), "mount point " + target.string() + ": " +
-                                       (dir->path() / "root/data").string() +
-                                       " is a symbolic link; refusing to follow it");
+    EXPECT_EQ(made.error().errno_value(), ELOOP);
+    EXPECT_NE(
+        made.error().text().find((dir->path() / "root/data").string().substr(1) + " is a symlink"),
+        std::string::npos)
+        << made.error().text();
     EXPECT_FALSE(fs::exists(dir->path() / "outside/share"));
 }
 
@@ -47,7 +49,8 @@ TEST(MakeDirectories, RefusesAFinalSymlinkAndDotDot) {
     EXPECT_FALSE(sys.make_directories((dir->path() / "link").string(), 0755));
     auto dotdot = sys.make_directories(dir->path().string() + "/x/../y", 0755);
     ASSERT_FALSE(dotdot);
-    EXPECT_NE(dotdot.error().text().find("contains \"..\""), std::string::npos);
+    EXPECT_NE(dotdot.error().text().find("\"..\" is not allowed"), std::string::npos)
+        << dotdot.error().text();
     EXPECT_FALSE(sys.make_directories("relative/path", 0755));
 }
 
