@@ -10,6 +10,7 @@
 #include "contract/guest_protocol.hpp"
 #include "guest/config_file.hpp"
 #include "guest/console.hpp"
+#include "guest/files.hpp"
 #include "guest/modules.hpp"
 #include "guest/mounts.hpp"
 #include "guest/ports.hpp"
@@ -52,9 +53,11 @@ Result<base::Fd> open_dev_null() {
 Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     std::string const new_root = contract::guest_new_root;
     TRY(mount_root_share(sys, new_root));
+    trace("root share mounted");
     // Read before any share is mounted: a config that does not parse must leave nothing mounted.
     auto const config = TRY(read_guest_config(new_root));
     auto const workload = TRY_CTX(workload_from_config(config), "/etc/microvm.json");
+    trace("config read");
 
     TRY_CTX(mount_essentials(sys, new_root, essential_mounts(config.tmp_size_mib)),
             "essential mounts");
@@ -62,6 +65,7 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     for (auto const& share : config.virtiofs_mounts) {
         TRY(mount_share(sys, share, new_root, owner));
     }
+    trace("essential mounts and shares mounted");
     TRY(set_hostname(config.hostname));
     TRY(switch_root(sys, new_root));
 
@@ -75,6 +79,7 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
         .stdout_fd = ports.stdout_port ? ports.stdout_port.get() : STDOUT_FILENO,
         .stderr_fd = ports.stderr_port ? ports.stderr_port.get() : STDERR_FILENO,
     };
+    trace("starting the workload");
     pid_t const pid = TRY_CTX(start_workload(workload, io), "start the workload");
     return wait_for_workload(pid);
 }
@@ -97,12 +102,18 @@ int run_as_pid1() {
     if (!early) {
         log("initramfs mounts: " + early.error().text());
     }
+    if (auto const cmdline = read_optional_file("/proc/cmdline"); cmdline && *cmdline) {
+        enable_trace(cmdline_has_word(**cmdline, trace_word));
+    }
+    trace("init started");
     auto modules =
         load_listed_modules(contract::initramfs_module_list, contract::initramfs_module_dir);
     if (!modules) {
         log("load modules: " + modules.error().text());
     }
+    trace("modules loaded");
     Ports const ports = open_ports("/sys/class/virtio-ports", "/dev", port_patience);
+    trace("ports open");
 
     int status = boot_failure_status;
     if (!early || !modules) {
@@ -119,6 +130,7 @@ int run_as_pid1() {
         log("ended " + std::to_string(stopped.reaped) + " leftover process(es)" +
             (stopped.needed_sigkill ? ", some only by SIGKILL" : ""));
     }
+    trace("leftover processes ended");
     // Flush the workload's writes to read-write shares before the host learns that it ended.
     ::sync();
     if (ports.status_port) {
@@ -127,6 +139,7 @@ int run_as_pid1() {
             log("report status: " + reported.error().text());
         }
     }
+    trace("powering off");
     power_off();
 }
 

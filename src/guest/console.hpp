@@ -14,4 +14,12 @@ void log(std::string_view message);
 // init opened would otherwise become its "stderr".
 void ensure_console();
 
+// Step tracing for finding where boot time goes: off unless the kernel command line has the
+// word `trace_word` ("microvm.trace"); then trace() logs "<seconds since boot> <step>".
+inline constexpr char trace_word[] = "microvm.trace";
+// Whether the command line `cmdline` (the text of /proc/cmdline) has `word` as a whole word.
+bool cmdline_has_word(std::string_view cmdline, std::string_view word);
+void enable_trace(bool enabled);
+void trace(std::string_view step);
+
 } // namespace microvm::guest
