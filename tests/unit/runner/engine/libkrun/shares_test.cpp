@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include "krun_recorder.hpp"
+#include "runner/engine/libkrun/shares.hpp"
+
+namespace microvm::runner::libkrun {
+namespace {
+
+using test::recorded;
+using test::recording_api;
+
+contract::RunnerConfig config_with(ReadOnlyPolicy policy) {
+    contract::RunnerConfig config;
+    config.read_only_policy = policy;
+    config.virtiofs_mounts = {{"ro", "/host/ro", true}, {"rw", "/host/rw", false}};
+    return config;
+}
+
+TEST(LibkrunShares, Virtiofs3CarriesEachSharesReadOnlyFlag) {
+    auto api = recording_api();
+    auto plan = plan_shares(config_with(ReadOnlyPolicy::require_host), api);
+    ASSERT_TRUE(plan) << plan.error().error.text();
+    ASSERT_TRUE(add_shares(api, 0, *plan));
+    EXPECT_EQ(recorded(), (std::vector<std::string>{"add_virtiofs3 ro /host/ro 0 1",
+                                                    "add_virtiofs3 rw /host/rw 0 0"}));
+}
+
+TEST(LibkrunShares, WithoutVirtiofs3RequireHostRefusesBeforeAnyCall) {
+    auto api = recording_api(false);
+    auto plan = plan_shares(config_with(ReadOnlyPolicy::require_host), api);
+    ASSERT_FALSE(plan);
+    EXPECT_EQ(plan.error().exit, contract::RunnerExit::config_error);
+    EXPECT_TRUE(plan.error().error.text().starts_with(
+        "virtiofs mount \"ro\" is read-only but this libkrun cannot enforce read-only shares"))
+        << plan.error().error.text();
+    EXPECT_TRUE(recorded().empty());
+}
+
+TEST(LibkrunShares, WithoutVirtiofs3AllowGuestOnlyWarnsOncePerReadOnlyShare) {
+    auto api = recording_api(false);
+    ::testing::internal::CaptureStderr();
+    auto plan = plan_shares(config_with(ReadOnlyPolicy::allow_guest_only), api);
+    std::string const err = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(plan) << plan.error().error.text();
+    EXPECT_EQ(err, "Warning: virtiofs mount \"ro\" is read-only but libkrun has no host-side "
+                   "enforcement; relying on guest-side MS_RDONLY\n");
+    ASSERT_TRUE(add_shares(api, 0, *plan));
+    EXPECT_EQ(recorded(),
+              (std::vector<std::string>{"add_virtiofs ro /host/ro", "add_virtiofs rw /host/rw"}));
+}
+
+TEST(LibkrunShares, FailedCallNamesTheTagAndIsARuntimeError) {
+    auto api = recording_api();
+    api.add_virtiofs3 = [](uint32_t, char const*, char const*, uint64_t, bool) {
+        return int32_t{-EACCES};
+    };
+    auto plan = plan_shares(config_with(ReadOnlyPolicy::require_host), api);
+    ASSERT_TRUE(plan);
+    auto added = add_shares(api, 0, *plan);
+    ASSERT_FALSE(added);
+    EXPECT_EQ(added.error().exit, contract::RunnerExit::runtime_error);
+    EXPECT_EQ(added.error().error.text(), "krun_add_virtiofs3 \"ro\" /host/ro: Permission denied");
+}
+
+} // namespace
+} // namespace microvm::runner::libkrun
