@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/command.hpp"
+#include "base/subreaper.hpp"
 #include "base/temp_dir.hpp"
 #include "contract/exit_codes.hpp"
 #include "contract/guest_protocol.hpp"
@@ -67,6 +68,16 @@ struct Workspace {
                          dir.release().string().c_str());
         }
     }
+};
+
+// Reaps what the daemons leave behind (see base/subreaper.hpp). Declared after the workspace
+// and before any Child, so it runs once every child has been reaped and before the workspace
+// is removed.
+struct OrphanReaper {
+    OrphanReaper() = default;
+    OrphanReaper(OrphanReaper const&) = delete;
+    OrphanReaper& operator=(OrphanReaper const&) = delete;
+    ~OrphanReaper() { base::reap_orphans(daemon_stop_timeout); }
 };
 
 std::string daemon_log_level(std::uint32_t level) {
@@ -269,12 +280,18 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
     // First of all: from here on a stop signal is an event for the supervision loop, not the
     // runner's death between starting a child and watching it.
     StopSignals signals = TRY(as_step(StopSignals::block(), RunnerExit::runtime_error));
+    // Before any daemon starts, so that what a daemon leaves behind is reparented here.
+    if (auto const subreaper = base::become_subreaper(); !subreaper) {
+        spdlog::warn("{}; orphaned daemon processes will be left to init",
+                     subreaper.error().text());
+    }
     Preflight const checked = TRY(preflight(config));
 
     Workspace workspace{
         .dir = TRY(as_step(base::TempDir::create("microvm-qemu-"), RunnerExit::start_failed)),
         .root = std::nullopt,
     };
+    OrphanReaper const reaper;
     // Before the root share's daemon starts: the daemon pins its source directory at startup.
     std::string const root_source = TRY(mount_root(config, workspace));
     auto const plans = TRY(plan_shares(config, root_source, workspace, checked.daemon));
