@@ -15,6 +15,7 @@
 #include "guest/mounts.hpp"
 #include "guest/ports.hpp"
 #include "guest/shares.hpp"
+#include "guest/stop_request.hpp"
 #include "guest/workload.hpp"
 
 namespace microvm::guest {
@@ -81,7 +82,12 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     };
     trace("starting the workload");
     pid_t const pid = TRY_CTX(start_workload(workload, io), "start the workload");
-    return wait_for_workload(pid);
+    forward_stop_requests_to(pid);
+    int const status = wait_for_workload(pid);
+    if (stop_requested()) {
+        log("the host asked the VM to stop; the workload was sent SIGTERM");
+    }
+    return status;
 }
 
 [[noreturn]] void power_off() {
@@ -95,6 +101,7 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
 
 int run_as_pid1() {
     LinuxSyscalls sys;
+    install_stop_request_handlers();
     // The order matters: /dev gives the console, modules give the ports and virtio-fs, the ports
     // must be open before anything can fail so that a failure is reported on the status port.
     auto early = mount_all(sys, "", initramfs_mounts());
