@@ -1,4 +1,6 @@
 // The libkrun engine's other steps: loading the library, exit statuses, network, limits.
+#include <unistd.h>
+
 #include "runner_fixture.hpp"
 
 namespace microvm::test {
@@ -101,15 +103,39 @@ TEST_F(LibkrunEngineTest, MoreThan255VcpusIsAConfigError) {
     EXPECT_EQ(run.calls.at(2), "krun_set_vm_config ctx=0 vcpus=255 ram_mib=512");
 }
 
-TEST_F(LibkrunEngineTest, OverlayRootIsRefused) {
+TEST_F(LibkrunEngineTest, OverlayRootTakesTheGuestsWrites) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "mounting the root overlay needs CAP_SYS_ADMIN";
+    }
     std::filesystem::create_directory(path("upper"));
     std::filesystem::create_directory(path("work"));
+    write_file(path("root") + "/from-image", "image");
     json document = config();
     document["root_upper_dir"] = path("upper");
     document["root_work_dir"] = path("work");
+    auto run = this->run(document, {"MICROVM_FAKE_KRUN_WRITE_ROOT=written-by-guest"});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    // krun_set_root still names root_path: the overlay is mounted over it, privately.
+    EXPECT_EQ(run.calls, concat(prologue(), {"krun_start_enter ctx=0"}));
+    EXPECT_TRUE(std::filesystem::exists(path("upper") + "/written-by-guest"));
+    EXPECT_FALSE(std::filesystem::exists(path("root") + "/written-by-guest"));
+    EXPECT_EQ(read_file(path("root") + "/from-image"), "image");
+}
+
+TEST_F(LibkrunEngineTest, OverlayMountFailureExits2) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "mounting the root overlay needs CAP_SYS_ADMIN";
+    }
+    // A work directory inside the upper one is refused by overlayfs.
+    std::filesystem::create_directories(path("upper") + "/work");
+    json document = config();
+    document["root_upper_dir"] = path("upper");
+    document["root_work_dir"] = path("upper") + "/work";
     auto run = this->run(document);
-    EXPECT_EQ(run.exit_code, 125);
-    EXPECT_NE(run.err.find("root_upper_dir"), std::string::npos) << run.err;
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_TRUE(
+        run.err.starts_with("microvm-runner: libkrun: mount the VM's root overlay: mount overlay"))
+        << run.err;
     EXPECT_TRUE(run.calls.empty());
 }
 

@@ -8,6 +8,9 @@
 // $MICROVM_FAKE_KRUN_FAIL="krun_set_root" makes that call return -EINVAL after logging it;
 // "krun_set_root=13" returns -13 instead. krun_start_enter then returns instead of exiting.
 //
+// $MICROVM_FAKE_KRUN_WRITE_ROOT=NAME makes krun_set_root create the file NAME in the root it
+// is given, as a guest writing to its root would; tests then look where the write landed.
+//
 // $MICROVM_FAKE_KRUN_PROCESS_STATE=1 makes krun_start_enter also log the process state the
 // runner leaves behind: open descriptors, blocked signals and ignored signals.
 //
@@ -143,6 +146,14 @@ int32_t krun_set_vm_config(uint32_t ctx_id, uint8_t num_vcpus, uint32_t ram_mib)
 }
 
 int32_t krun_set_root(uint32_t ctx_id, char const* root_path) {
+    if (char const* name = std::getenv("MICROVM_FAKE_KRUN_WRITE_ROOT");
+        name != nullptr && root_path != nullptr) {
+        std::string const file = std::string(root_path) + "/" + name;
+        int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
     return call("krun_set_root", ctx(ctx_id) + " path=" + str(root_path));
 }
 

@@ -5,8 +5,8 @@
 // Exit statuses (DESIGN.md §4.2): 125 for a config this engine or library cannot honour
 // (more than 255 vCPUs, an unenforceable read-only share under "require-host", UDP or
 // unsupported forwards); 3 when the library cannot be loaded or krun_create_ctx fails;
-// 2 when krun_start_enter returns; 1 when any other krun_* call fails. On success the
-// process never returns here and exits with the workload's status.
+// 2 when the root overlay cannot be mounted or krun_start_enter returns; 1 when any other krun_*
+// call fails. On success the process never returns here and exits with the workload's status.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
@@ -16,6 +16,7 @@
 #include "runner/engine/libkrun/library.hpp"
 #include "runner/engine/libkrun/machine.hpp"
 #include "runner/engine/libkrun/network.hpp"
+#include "runner/engine/libkrun/root.hpp"
 #include "runner/engine/libkrun/shares.hpp"
 #include "runner/result_file.hpp"
 
@@ -31,6 +32,7 @@ Step<void> run_vm(contract::RunnerConfig const& config) {
     KrunApi const& krun = library.api();
     auto const shares = TRY(plan_shares(config, krun));
     auto const network = TRY(plan_network(config, krun));
+    TRY(prepare_root(config));
 
     TRY(set_log_level(krun, config.log_level));
     std::uint32_t const ctx = TRY(create_ctx(krun));

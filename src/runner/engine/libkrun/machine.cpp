@@ -12,12 +12,6 @@ Step<void> check_machine(contract::RunnerConfig const& config) {
                                                      " is more than libkrun can take (" +
                                                      std::to_string(max_vcpus) + ")");
     }
-    if (!config.root_upper_dir.empty()) {
-        // FIXME: an overlay root needs a private mount namespace before krun_set_root; until
-        // then refuse, because exporting root_path itself would let the VM write the cache.
-        return failure(RunnerExit::config_error,
-                       "root_upper_dir: the libkrun engine does not support an overlay root yet");
-    }
     return {};
 }
 
