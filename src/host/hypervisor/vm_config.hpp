@@ -40,6 +40,8 @@ struct VmConfig {
     std::filesystem::path console_log_path;
     std::filesystem::path stdout_path;
     std::filesystem::path stderr_path;
+    // Where the runner records how the VM ended (runner.json result_path).
+    std::filesystem::path result_path;
     // qemu engine only: an explicit kernel (--kernel / MICROVM_KERNEL); empty = find one.
     std::filesystem::path kernel;
 };

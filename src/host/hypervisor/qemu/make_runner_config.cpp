@@ -26,6 +26,7 @@ contract::RunnerConfig make_runner_config(VmConfig const& config,
     out.console_log_path = config.console_log_path.string();
     out.stdout_path = config.stdout_path.string();
     out.stderr_path = config.stderr_path.string();
+    out.result_path = config.result_path.string();
     out.log_level = config.log_level;
     out.read_only_policy = config.read_only_policy;
     qemu.kernel = kernel.string();

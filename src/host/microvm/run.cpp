@@ -1,0 +1,132 @@
+// microvm::run(): the pipeline from the caller's options to a started VM.
+#include <microvm/microvm.hpp>
+
+#include "contract/guest_config.hpp"
+#include "host/hypervisor/libkrun/backend.hpp"
+#include "host/hypervisor/qemu/qemu_backend.hpp"
+#include "host/microvm/data_dir.hpp"
+#include "host/microvm/vm_impl.hpp"
+#include "host/process/locate_runner.hpp"
+#include "host/process/spawn.hpp"
+#include "host/rootfs/guest_config_injection.hpp"
+#include "host/rootfs/view.hpp"
+
+namespace microvm {
+
+namespace {
+
+// go-microvm's default, so images without an Env behave the same under both.
+constexpr char default_path_env[] =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// Removes a VM directory that a failed run() created, so that bad input leaves nothing behind.
+class VmDirGuard {
+public:
+    explicit VmDirGuard(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+    VmDirGuard(VmDirGuard const&) = delete;
+    VmDirGuard& operator=(VmDirGuard const&) = delete;
+    ~VmDirGuard() {
+        if (!m_dir.empty()) {
+            std::error_code ignored;
+            std::filesystem::remove_all(m_dir, ignored);
+        }
+    }
+    void commit() { m_dir.clear(); }
+
+private:
+    std::filesystem::path m_dir;
+};
+
+contract::GuestConfig make_guest_config(RunOptions const& options) {
+    contract::GuestConfig guest;
+    guest.tmp_size_mib = options.tmp_size_mib;
+    for (auto const& mount : options.mounts) {
+        guest.virtiofs_mounts.push_back(
+            {.tag = mount.tag, .guest_path = mount.guest_path, .read_only = mount.read_only});
+    }
+    guest.argv = options.command;
+    guest.env.push_back(default_path_env);
+    guest.env.insert(guest.env.end(), options.env.begin(), options.env.end());
+    guest.cwd = options.workdir.value_or("/");
+    guest.hostname = options.name;
+    return guest;
+}
+
+Result<std::unique_ptr<hypervisor::Backend>> make_backend(RunOptions const& options,
+                                                          std::filesystem::path const& data_dir) {
+    auto runner = TRY(process::locate_runner());
+    switch (options.backend) {
+    case BackendKind::qemu:
+        return std::make_unique<hypervisor::qemu::QemuBackend>(
+            hypervisor::qemu::QemuBackendOptions{.data_dir = data_dir, .runner = runner});
+    case BackendKind::libkrun:
+        return std::make_unique<hypervisor::libkrun::LibkrunBackend>(
+            hypervisor::libkrun::LibkrunBackendOptions{
+                .runner = runner, .runner_env = process::current_environment()});
+    }
+    return fail("unknown backend");
+}
+
+Result<Vm> start(RunOptions const& options) {
+    TRY(validate(options));
+    if (options.rootfs.empty()) {
+        return fail("no root file system: pass --rootfs DIR");
+    }
+    auto data_dir = TRY_CTX(resolve_data_dir(options.data_dir), "data directory");
+    TRY_CTX(ensure_private_dir(data_dir), "data directory");
+    if (std::filesystem::exists(data_dir / "vms" / options.name)) {
+        return fail("a VM named \"" + options.name + "\" already exists in " +
+                    (data_dir / "vms").string());
+    }
+    auto vm_dir = TRY(ensure_vm_dir(data_dir, options.name));
+    VmDirGuard guard(vm_dir);
+
+    auto view = TRY_CTX(rootfs::create_view(options.rootfs, vm_dir), "prepare root file system");
+    TRY_CTX(rootfs::inject_guest_config(view, make_guest_config(options)),
+            "write guest configuration");
+
+    auto backend = TRY(make_backend(options, data_dir));
+    view = TRY_CTX(backend->prepare_rootfs(view), backend->name() + ": prepare root");
+
+    hypervisor::VmConfig config{
+        .name = options.name,
+        .root = view,
+        .cpus = options.cpus,
+        .memory_mib = options.memory_mib,
+        .mounts = hypervisor::to_filesystem_mounts(options.mounts),
+        .ports = options.ports,
+        .read_only_policy = options.read_only_policy,
+        .log_level = options.log_level,
+        .vm_dir = vm_dir,
+        .console_log_path = vm_dir / vm_files::console_log,
+        .stdout_path = vm_dir / vm_files::stdout_log,
+        .stderr_path = vm_dir / vm_files::stderr_log,
+        .result_path = vm_dir / vm_files::result,
+        .kernel = options.kernel,
+    };
+    auto handle = TRY_CTX(backend->start(config), "start vm");
+
+    auto impl = std::make_unique<Vm::Impl>();
+    impl->name = options.name;
+    impl->vm_dir = vm_dir;
+    impl->rootfs = options.rootfs;
+    impl->ports = options.ports;
+    impl->handle = std::move(handle);
+    guard.commit();
+    return Vm(std::move(impl));
+}
+
+} // namespace
+
+Result<Vm> run(std::string const& image, RunOptions const& options) {
+    if (!image.empty()) {
+        return fail("run " + image + ": images are not supported yet; pass --rootfs DIR");
+    }
+    auto vm = start(options);
+    if (!vm) {
+        return std::unexpected(std::move(vm.error()).context("run " + options.rootfs.string()));
+    }
+    return vm;
+}
+
+} // namespace microvm
