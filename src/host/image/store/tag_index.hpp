@@ -1,0 +1,62 @@
+// The store's tag index (<images>/index.json): which digest each pulled name points to.
+//
+// The file is replaced atomically (temporary file + rename) and every read-modify-write runs
+// under the store's index lock, so concurrent pulls never lose each other's tags and readers
+// never see a half-written index.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/error.hpp"
+#include "host/image/store/content_store.hpp"
+
+namespace microvm::image {
+
+// One pulled image, as `microvm images` lists it.
+struct ImageRecord {
+    // Registry and repository, e.g. "docker.io/library/alpine" or "127.0.0.1:5055/test/app".
+    std::string repository;
+    // Empty for an image pulled by digest only.
+    std::string tag;
+    // What the name resolved to: the index's digest when the registry served an index,
+    // otherwise the manifest's. This is the digest `docker pull` would print.
+    std::string digest;
+    // The platform-specific image manifest the rootfs is made from (== digest without an index).
+    std::string manifest_digest;
+    std::string config_digest;
+    // Sum of the config and layer sizes (compressed, as stored).
+    std::uint64_t size = 0;
+    // The image config's "created" (RFC 3339), empty when the image does not say.
+    std::string created;
+    // Seconds since the epoch when the tag was last written.
+    std::int64_t pulled_at = 0;
+    // Every blob the image needs (index, manifest, config, layers): what prune() keeps.
+    std::vector<std::string> blobs;
+
+    bool operator==(ImageRecord const&) const = default;
+};
+
+// Every record, in the order they were first added. A missing index is an empty list; an
+// index that does not parse is an error (the store is not silently forgotten).
+Result<std::vector<ImageRecord>> list_images(ContentStore const& store);
+
+// The record for repository:tag, or nullopt.
+Result<std::optional<ImageRecord>>
+find_image(ContentStore const& store, std::string const& repository, std::string const& tag);
+
+// The first record whose digest or manifest digest is `digest` (for references by digest).
+Result<std::optional<ImageRecord>> find_image_by_digest(ContentStore const& store,
+                                                        std::string const& digest);
+
+// Adds `record`, replacing the one with the same repository and tag (a pull refreshes the tag).
+Result<void> put_image(ContentStore const& store, ImageRecord const& record);
+
+// Removes repository:tag. Returns false when there was no such record. The blobs stay until
+// prune().
+Result<bool> remove_image(ContentStore const& store, std::string const& repository,
+                          std::string const& tag);
+
+} // namespace microvm::image
