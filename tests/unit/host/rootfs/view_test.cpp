@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,7 +45,7 @@ std::map<std::string, std::string> snapshot(fs::path const& root) {
         } else if (S_ISLNK(st.st_mode)) {
             facts += " -> " + fs::read_symlink(entry.path()).string();
         }
-        out[fs::relative(entry.path(), root).string()] = facts;
+        out[entry.path().lexically_relative(root).string()] = facts;
     }
     return out;
 }
@@ -59,6 +61,20 @@ int in_private_mount_namespace(std::function<int()> const& body) {
         if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
             ::_exit(101);
         }
+        ::_exit(body());
+    }
+    int status = 0;
+    if (pid < 0 || ::waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        return -1;
+    }
+    return WEXITSTATUS(status);
+}
+
+// Runs `body` in a forked child (so changes to its credentials stay there); returns its exit
+// status, or -1 when it crashed.
+int in_child(std::function<int()> const& body) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
         ::_exit(body());
     }
     int status = 0;
@@ -158,12 +174,64 @@ TEST_F(RootfsView, SourceMustBeADirectory) {
               "rootfs view: source is not a directory: " + (source() / "bin/ls").string());
 }
 
-TEST_F(RootfsView, PathsAnOverlayCannotCarryAreRefused) {
-    fs::create_directories(m_dir->path() / "a,b");
-    auto view = create_view(source(), m_dir->path() / "a,b");
-    ASSERT_FALSE(view);
-    EXPECT_NE(view.error().text().find("cannot be used in an overlay mount"), std::string::npos);
-    EXPECT_FALSE(fs::exists(m_dir->path() / "a,b/rootfs"));
+TEST_F(RootfsView, AutomaticIsAnOverlayWhereOneMounts) {
+    ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay and must run as root";
+    fs::create_directories(m_dir->path() / "a,b:c");
+    auto view = create_view(source(), m_dir->path() / "a,b:c");
+    ASSERT_TRUE(view) << view.error().text();
+    EXPECT_EQ(view->source, source());
+    EXPECT_EQ(view->upper_dir, m_dir->path() / "a,b:c/rootfs/upper");
+    EXPECT_FALSE(fs::exists(m_dir->path() / "a,b:c/rootfs/copy"));
+}
+
+TEST_F(RootfsView, CopyIsAPrivateWritableRoot) {
+    auto before = snapshot(source());
+    auto view = create_view(source(), vm("a"), ViewStrategy::copy);
+    ASSERT_TRUE(view) << view.error().text();
+    EXPECT_EQ(view->source, vm("a") / "rootfs/copy");
+    EXPECT_TRUE(view->upper_dir.empty());
+    EXPECT_TRUE(view->work_dir.empty());
+    EXPECT_EQ(snapshot(view->source), before);
+    EXPECT_FALSE(fs::exists(vm("a") / "rootfs/copy.partial"));
+
+    test::write_file(view->source / "etc/guest-created", "x");
+    fs::remove(view->source / "bin/ls");
+    EXPECT_EQ(snapshot(source()), before);
+    // A restarted VM keeps its copy, with its writes.
+    auto again = create_view(source(), vm("a"));
+    ASSERT_TRUE(again) << again.error().text();
+    EXPECT_EQ(again->source, view->source);
+    EXPECT_TRUE(again->upper_dir.empty());
+    EXPECT_EQ(test::read_file(again->source / "etc/guest-created"), "x");
+}
+
+// Without CAP_SYS_ADMIN no overlay can be mounted, so `automatic` falls back to a copy.
+TEST_F(RootfsView, AutomaticFallsBackToACopyWithoutMountPrivilege) {
+    int step = in_child([&] {
+        __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+        __user_cap_data_struct data[2] = {};
+        if (::syscall(SYS_capget, &header, data) != 0) {
+            return 1;
+        }
+        data[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+        data[CAP_SYS_ADMIN / 32].permitted &= ~(1u << (CAP_SYS_ADMIN % 32));
+        if (::syscall(SYS_capset, &header, data) != 0) {
+            return 2;
+        }
+        auto view = create_view(source(), vm("a"));
+        if (!view) {
+            return 3;
+        }
+        if (view->source != vm("a") / "rootfs/copy" || !view->upper_dir.empty()) {
+            return 4;
+        }
+        if (fs::exists(vm("a") / "rootfs/upper") || fs::exists(vm("a") / "rootfs/work")) {
+            return 5;
+        }
+        return 0;
+    });
+    EXPECT_EQ(step, 0);
+    EXPECT_TRUE(fs::is_directory(vm("a") / "rootfs/copy/etc"));
 }
 
 // The guest's writes (create, modify, delete, chmod, mkdir) land in the VM's upper directory;

@@ -43,6 +43,7 @@ protected:
             .console_log_path = path("vm") / "console.log",
             .stdout_path = path("vm") / "stdout",
             .stderr_path = path("vm") / "stderr",
+            .result_path = path("vm") / "result.json",
             .kernel = {},
         };
     }
@@ -91,6 +92,7 @@ TEST_F(MakeRunnerConfig, RootResourcesOutputsAndEngine) {
     EXPECT_EQ(out.console_log_path, (path("vm") / "console.log").string());
     EXPECT_EQ(out.stdout_path, (path("vm") / "stdout").string());
     EXPECT_EQ(out.stderr_path, (path("vm") / "stderr").string());
+    EXPECT_EQ(out.result_path, (path("vm") / "result.json").string());
     EXPECT_EQ(out.log_level, 3u);
     EXPECT_EQ(out.qemu.binary, "/opt/qemu/bin/qemu-system-x86_64");
     EXPECT_EQ(out.qemu.accel, "tcg");
