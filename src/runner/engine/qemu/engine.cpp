@@ -248,10 +248,10 @@ Step<int> vm_status(SupervisionOutcome const& outcome, std::string const& status
                     std::string const& console_log_path) {
     std::string const console =
         console_log_path.empty() ? "the runner's stderr" : "the console log " + console_log_path;
-    if (outcome.failed_share) {
+    if (outcome.stopped_for_dead_share) {
         return failure(RunnerExit::runtime_error,
-                       "the file server of share \"" + *outcome.failed_share + "\" died (" +
-                           outcome.failed_share_status->describe() + "); the VM was stopped");
+                       "the file server of share \"" + *outcome.dead_share + "\" died (" +
+                           outcome.dead_share_status.describe() + "); the VM was stopped");
     }
     auto const reported = TRY(as_step(read_exit_report(status_path), RunnerExit::runtime_error,
                                       "read the workload's exit status"));
@@ -264,9 +264,13 @@ Step<int> vm_status(SupervisionOutcome const& outcome, std::string const& status
         return 128 + outcome.stop_signal;
     }
     if (outcome.qemu.kind == base::ExitStatus::Kind::exited && outcome.qemu.value != 0) {
-        return failure(RunnerExit::start_failed, "qemu failed (" + outcome.qemu.describe() +
-                                                     "); its messages are above, the guest's in " +
-                                                     console);
+        std::string daemon;
+        if (outcome.dead_share && !outcome.dead_share_status.success()) {
+            daemon = "; virtiofsd for share \"" + *outcome.dead_share + "\" had failed (" +
+                     outcome.dead_share_status.describe() + ")";
+        }
+        return failure(RunnerExit::start_failed, "qemu failed (" + outcome.qemu.describe() + ")" +
+                                                     daemon + "; their messages are above");
     }
     if (outcome.qemu.kind == base::ExitStatus::Kind::signaled) {
         return failure(RunnerExit::runtime_error, "qemu was " + outcome.qemu.describe());

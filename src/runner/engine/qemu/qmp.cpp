@@ -69,8 +69,13 @@ Result<void> send_all(int fd, std::string const& text) {
 }
 
 // Sends one command and waits for its reply, skipping asynchronous events.
-Result<void> execute(int fd, QmpReader& reader, char const* command) {
-    TRY(send_all(fd, nlohmann::json{{"execute", command}}.dump() + "\n"));
+Result<void> execute(int fd, QmpReader& reader, char const* command,
+                     nlohmann::json const& arguments = nullptr) {
+    nlohmann::json message{{"execute", command}};
+    if (!arguments.is_null()) {
+        message["arguments"] = arguments;
+    }
+    TRY(send_all(fd, message.dump() + "\n"));
     for (;;) {
         nlohmann::json const message = TRY(reader.next());
         if (message.contains("return")) {
@@ -84,7 +89,7 @@ Result<void> execute(int fd, QmpReader& reader, char const* command) {
 
 } // namespace
 
-Result<void> request_powerdown(std::string const& socket_path, std::chrono::milliseconds timeout) {
+Result<void> request_guest_stop(std::string const& socket_path, std::chrono::milliseconds timeout) {
     base::Fd const socket = TRY(connect_unix(socket_path, timeout));
     QmpReader reader(socket.get());
     nlohmann::json const greeting = TRY(reader.next());
@@ -93,6 +98,11 @@ Result<void> request_powerdown(std::string const& socket_path, std::chrono::mill
     }
     // Commands other than qmp_capabilities are refused until capabilities are negotiated.
     TRY(execute(socket.get(), reader, "qmp_capabilities"));
+    nlohmann::json keys = nlohmann::json::array();
+    for (char const* key : {"ctrl", "alt", "delete"}) {
+        keys.push_back({{"type", "qcode"}, {"data", key}});
+    }
+    TRY(execute(socket.get(), reader, "send-key", {{"keys", keys}}));
     TRY(execute(socket.get(), reader, "system_powerdown"));
     return {};
 }

@@ -74,9 +74,9 @@ private:
                 continue;
             }
             auto const status = TRY(daemon.child.try_wait());
-            if (status && !m_dead_daemon) {
-                m_dead_daemon = daemon.tag;
-                m_dead_daemon_status = *status;
+            if (status && !m_outcome.dead_share) {
+                m_outcome.dead_share = daemon.tag;
+                m_outcome.dead_share_status = *status;
                 m_daemon_grace_deadline = Clock::now() + daemon_exit_grace;
             }
         }
@@ -90,12 +90,12 @@ private:
             return;
         }
         m_outcome.stop_signal = signo;
-        spdlog::info("SIG{}: asking the guest to power off", ::sigabbrev_np(signo));
+        spdlog::info("SIG{}: asking the guest to stop", ::sigabbrev_np(signo));
         m_kill_deadline = Clock::now() + powerdown_timeout;
-        if (auto const sent = request_powerdown(m_qmp, qmp_timeout); !sent) {
+        if (auto const sent = request_guest_stop(m_qmp, qmp_timeout); !sent) {
             // Without QMP (qemu still starting, or wedged) qemu's own SIGTERM handling is the
             // next most orderly way out; the deadline still applies.
-            spdlog::warn("could not request a guest power-off: {}; terminating qemu",
+            spdlog::warn("could not ask the guest to stop: {}; terminating qemu",
                          sent.error().text());
             (void)m_qemu.signal(SIGTERM);
         }
@@ -105,11 +105,10 @@ private:
         auto const now = Clock::now();
         if (m_daemon_grace_deadline && now >= *m_daemon_grace_deadline) {
             m_daemon_grace_deadline.reset();
-            m_outcome.failed_share = m_dead_daemon;
-            m_outcome.failed_share_status = m_dead_daemon_status;
+            m_outcome.stopped_for_dead_share = true;
             spdlog::error("virtiofsd for share \"{}\" exited ({}) while the VM was running; "
                           "stopping the VM",
-                          *m_dead_daemon, m_dead_daemon_status.describe());
+                          *m_outcome.dead_share, m_outcome.dead_share_status.describe());
             (void)m_qemu.signal(SIGTERM);
             if (!m_kill_deadline || *m_kill_deadline > now + daemon_stop_timeout) {
                 m_kill_deadline = now + daemon_stop_timeout;
@@ -117,7 +116,7 @@ private:
         }
         if (m_kill_deadline && now >= *m_kill_deadline) {
             m_kill_deadline.reset();
-            if (m_outcome.stop_signal != 0 && !m_outcome.failed_share) {
+            if (m_outcome.stop_signal != 0 && !m_outcome.stopped_for_dead_share) {
                 spdlog::warn("the guest did not power off within {} s; killing the VM",
                              powerdown_timeout.count());
             }
@@ -138,8 +137,6 @@ private:
     SupervisionOutcome m_outcome;
     std::optional<Clock::time_point> m_kill_deadline;
     std::optional<Clock::time_point> m_daemon_grace_deadline;
-    std::optional<std::string> m_dead_daemon;
-    base::ExitStatus m_dead_daemon_status;
 };
 
 } // namespace
