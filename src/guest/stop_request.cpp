@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/reboot.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -22,7 +23,10 @@ void on_stop_request(int) {
 } // namespace
 
 void install_stop_request_handlers() {
-    ::reboot(RB_DISABLE_CAD);
+    // Only PID 1 of the VM: anywhere else this would change the whole machine's Ctrl-Alt-Del.
+    if (::getpid() == 1) {
+        ::reboot(RB_DISABLE_CAD);
+    }
     struct sigaction action {};
     action.sa_handler = on_stop_request;
     sigemptyset(&action.sa_mask);

@@ -100,7 +100,12 @@ void write_stderr(char const* a, char const* b, char const* c) {
         error = EACCES;
     }
     write_stderr("microvm-init: exec ", spec.argv.front().c_str(), ": ");
-    write_stderr(std::strerror(error), "\n", "");
+    if (candidates.size() > 1 || candidates.front() != spec.argv.front()) {
+        // A bare name was looked up in PATH; "No such file" alone would not say where.
+        write_stderr(error == EACCES ? "not executable in " : "not found in ", "PATH", "\n");
+    } else {
+        write_stderr(std::strerror(error), "\n", "");
+    }
     _exit(exec_failure_status(error));
 }
 

@@ -186,7 +186,11 @@ TEST(StartWorkload, CommandNotFoundIs127) {
                     .cwd = "/",
                     .user = {}});
     EXPECT_EQ(ran.status, 127);
-    EXPECT_EQ(ran.err, "microvm-init: exec no-such-command-microvm: No such file or directory\n");
+    EXPECT_EQ(ran.err, "microvm-init: exec no-such-command-microvm: not found in PATH\n");
+    auto absolute = run({.argv = {"/no-such-command-microvm"}, .env = {}, .cwd = "/", .user = {}});
+    EXPECT_EQ(absolute.status, 127);
+    EXPECT_EQ(absolute.err,
+              "microvm-init: exec /no-such-command-microvm: No such file or directory\n");
 }
 
 TEST(StartWorkload, NotExecutableIs126) {
