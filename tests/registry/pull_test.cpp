@@ -1,0 +1,272 @@
+// Pulls from a real registry into a real content store.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "base/temp_dir.hpp"
+#include "host/image/reference.hpp"
+#include "host/image/registry/pull.hpp"
+#include "host/image/store/tag_index.hpp"
+#include "image_builder.hpp"
+#include "local_registry.hpp"
+#include "support/test_support.hpp"
+
+namespace microvm::image {
+namespace {
+
+using test::LayerFiles;
+
+// Each test gets its own registry, layout and store.
+class Pull : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto registry = test::LocalRegistry::start(user());
+        ASSERT_TRUE(registry) << registry.error().text();
+        m_registry.emplace(std::move(*registry));
+        auto tmp = base::TempDir::create("microvm-pull-test-");
+        ASSERT_TRUE(tmp) << tmp.error().text();
+        m_tmp.emplace(std::move(*tmp));
+        layout.emplace(m_tmp->path() / "layout");
+        auto store_or = ContentStore::open(m_tmp->path() / "data" / "images");
+        ASSERT_TRUE(store_or) << store_or.error().text();
+        store.emplace(std::move(*store_or));
+    }
+
+    virtual std::optional<test::RegistryUser> user() const { return std::nullopt; }
+
+    std::string address() const { return m_registry->address(); }
+
+    Reference ref(std::string const& text) const {
+        auto parsed = parse_reference(address() + "/" + text);
+        EXPECT_TRUE(parsed) << parsed.error().text();
+        return *parsed;
+    }
+
+    // No auth files from the machine running the tests, no progress output.
+    PullOptions options() const {
+        PullOptions o;
+        o.client.auth_environment = {};
+        o.progress = registry::PullProgress::Output::never;
+        return o;
+    }
+
+    void build_three_layers(std::string const& name = "app") {
+        layout->build(name, {LayerFiles{{"bin/first", "1"}},
+                             LayerFiles{{"etc/second", "2"}, {"etc/more", "more"}},
+                             LayerFiles{{"usr/third", std::string(100000, 'x')}}});
+    }
+
+    std::optional<test::LocalRegistry> m_registry;
+    std::optional<base::TempDir> m_tmp;
+    std::optional<test::OciLayout> layout;
+    std::optional<ContentStore> store;
+};
+
+TEST_F(Pull, MultiLayerImageIsStoredVerifiedAndTagged) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+
+    auto pulled = pull_image(*store, ref("test/app:1"), options());
+    ASSERT_TRUE(pulled) << pulled.error().text();
+    EXPECT_EQ(pulled->manifest.layers.size(), 3u);
+    EXPECT_EQ(pulled->record.manifest_digest, layout->manifest_digest("app"));
+    EXPECT_EQ(pulled->record.digest, pulled->record.manifest_digest);
+    auto config = nlohmann::json::parse(pulled->config);
+    EXPECT_EQ(config["config"]["Cmd"][0], "/bin/sh");
+    EXPECT_EQ(config["architecture"], "amd64");
+    EXPECT_EQ(pulled->downloaded.size(), 4u); // config + 3 layers
+    EXPECT_TRUE(pulled->reused.empty());
+
+    // Every stored blob hashes to its name and is read-only.
+    for (auto const& layer : pulled->manifest.layers) {
+        auto bytes = test::read_file(store->blob_path(layer.digest));
+        EXPECT_EQ(Digest::of(bytes), layer.digest);
+        EXPECT_EQ(bytes.size(), layer.size);
+        struct stat st {};
+        ASSERT_EQ(::stat(store->blob_path(layer.digest).c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 0777, 0444u);
+    }
+
+    auto images = list_images(*store);
+    ASSERT_TRUE(images);
+    ASSERT_EQ(images->size(), 1u);
+    EXPECT_EQ((*images)[0].repository, address() + "/test/app");
+    EXPECT_EQ((*images)[0].tag, "1");
+    EXPECT_GT((*images)[0].size, 100u);
+    EXPECT_FALSE((*images)[0].created.empty());
+
+    // Pulling again downloads nothing; the stored image loads without the network.
+    auto again = pull_image(*store, ref("test/app:1"), options());
+    ASSERT_TRUE(again) << again.error().text();
+    EXPECT_TRUE(again->downloaded.empty());
+    EXPECT_EQ(again->reused.size(), 4u);
+    auto loaded = load_image(*store, (*images)[0]);
+    ASSERT_TRUE(loaded) << loaded.error().text();
+    EXPECT_EQ(loaded->config, pulled->config);
+}
+
+TEST_F(Pull, ByDigestAndDockerSchema2) {
+    build_three_layers();
+    layout->push("app", address() + "/test/docker:v2", {"--format", "v2s2"});
+    auto by_tag = pull_image(*store, ref("test/docker:v2"), options());
+    ASSERT_TRUE(by_tag) << by_tag.error().text();
+    EXPECT_EQ(by_tag->manifest.media_type, "application/vnd.docker.distribution.manifest.v2+json");
+
+    auto by_digest = pull_image(*store, ref("test/docker@" + by_tag->record.digest), options());
+    ASSERT_TRUE(by_digest) << by_digest.error().text();
+    EXPECT_EQ(by_digest->record.manifest_digest, by_tag->record.manifest_digest);
+    EXPECT_EQ(by_digest->record.tag, "");
+}
+
+TEST_F(Pull, IndexWithTwoPlatforms) {
+    layout->build("amd", {LayerFiles{{"arch", "amd64"}}}, "amd64");
+    layout->build("arm", {LayerFiles{{"arch", "arm64"}}}, "arm64");
+    layout->make_index("multi", {"amd", "arm"});
+    layout->push("multi", address() + "/test/multi:1", {"--all"});
+
+    auto host = pull_image(*store, ref("test/multi:1"), options());
+    ASSERT_TRUE(host) << host.error().text();
+    EXPECT_EQ(host->record.manifest_digest, layout->manifest_digest("amd"));
+    EXPECT_NE(host->record.digest, host->record.manifest_digest); // the index's digest
+
+    auto opts = options();
+    opts.platform = parse_platform("linux/arm64").value();
+    auto arm = pull_image(*store, ref("test/multi:1"), opts);
+    ASSERT_TRUE(arm) << arm.error().text();
+    EXPECT_EQ(arm->record.manifest_digest, layout->manifest_digest("arm"));
+
+    opts.platform = parse_platform("linux/s390x").value();
+    auto none = pull_image(*store, ref("test/multi:1"), opts);
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().text(),
+              "pull " + address() +
+                  "/test/multi:1: no image for platform linux/s390x (available: linux/amd64, "
+                  "linux/arm64)");
+}
+
+TEST_F(Pull, UnknownTagAndRepositoryAreNamed) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+    auto tag = pull_image(*store, ref("test/app:nope"), options());
+    ASSERT_FALSE(tag);
+    EXPECT_EQ(tag.error().text(),
+              "pull " + address() + "/test/app:nope: fetch manifest: unknown tag \"nope\" in " +
+                  address() + "/test/app (404 Not Found: manifest unknown (MANIFEST_UNKNOWN))");
+    auto repo = pull_image(*store, ref("test/missing:1"), options());
+    ASSERT_FALSE(repo);
+    EXPECT_NE(repo.error().text().find("404 Not Found"), std::string::npos) << repo.error().text();
+    EXPECT_NE(repo.error().text().find("test/missing"), std::string::npos) << repo.error().text();
+}
+
+TEST_F(Pull, CorruptedBlobIsRejectedByDigest) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+    auto manifest = nlohmann::json::parse(test::read_file(
+        layout->dir() / "blobs" / "sha256" / layout->manifest_digest("app").substr(7)));
+    std::string const layer = manifest["layers"][2]["digest"];
+    auto const data = m_registry->blob_data(layer.substr(7));
+    auto bytes = test::read_file(data);
+    ASSERT_FALSE(bytes.empty());
+    bytes[bytes.size() / 2] ^= 0x55; // same size, different content
+    test::write_file(data, bytes);
+
+    auto pulled = pull_image(*store, ref("test/app:1"), options());
+    ASSERT_FALSE(pulled);
+    auto const text = pulled.error().text();
+    EXPECT_NE(text.find("fetch blob " + layer + ": digest mismatch: expected " + layer +
+                        ", got sha256:" + Digest::of(bytes).hex),
+              std::string::npos)
+        << text;
+    auto digest = Digest::parse(layer).value();
+    EXPECT_FALSE(store->has_blob(digest));
+    for (auto const& entry : std::filesystem::directory_iterator(store->blobs_dir())) {
+        EXPECT_FALSE(entry.path().filename().string().starts_with(".tmp-")) << entry.path();
+    }
+    EXPECT_TRUE(list_images(*store)->empty());
+}
+
+TEST_F(Pull, ConcurrentPullsDownloadEachBlobOnce) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+    std::vector<std::string> downloaded[2];
+    std::optional<Error> errors[2];
+    {
+        std::vector<std::jthread> pullers;
+        for (int i = 0; i < 2; ++i) {
+            pullers.emplace_back([&, i] {
+                // Each puller opens the store itself, as a second process would.
+                auto own = ContentStore::open(store->root()).value();
+                auto pulled = pull_image(own, ref("test/app:1"), options());
+                if (pulled) {
+                    downloaded[i] = pulled->downloaded;
+                } else {
+                    errors[i] = pulled.error();
+                }
+            });
+        }
+    }
+    ASSERT_FALSE(errors[0]) << errors[0]->text();
+    ASSERT_FALSE(errors[1]) << errors[1]->text();
+    std::multiset<std::string> all(downloaded[0].begin(), downloaded[0].end());
+    all.insert(downloaded[1].begin(), downloaded[1].end());
+    EXPECT_EQ(all.size(), 4u);
+    for (auto const& digest : all) {
+        EXPECT_EQ(all.count(digest), 1u) << digest << " was downloaded twice";
+    }
+    EXPECT_EQ(list_images(*store)->size(), 1u);
+}
+
+class AuthPull : public Pull {
+protected:
+    std::optional<test::RegistryUser> user() const override {
+        return test::RegistryUser{"alice", "s3cret"};
+    }
+    void push_app() {
+        build_three_layers();
+        layout->push("app", address() + "/test/app:1", {"--dest-creds", "alice:s3cret"});
+    }
+    PullOptions with_auth_file(std::string const& user_password) {
+        auto path = m_tmp->path() / "auth.json";
+        nlohmann::json auth{
+            {"auths", {{address(), {{"auth", registry::base64_encode(user_password)}}}}}};
+        test::write_file(path, auth.dump());
+        auto o = options();
+        o.client.auth_environment.registry_auth_file = path.string();
+        return o;
+    }
+};
+
+TEST_F(AuthPull, WithoutCredentialsIsUnauthorized) {
+    push_app();
+    auto pulled = pull_image(*store, ref("test/app:1"), options());
+    ASSERT_FALSE(pulled);
+    EXPECT_EQ(pulled.error().text(),
+              "pull " + address() +
+                  "/test/app:1: fetch manifest: 401 Unauthorized: authentication required "
+                  "(UNAUTHORIZED) (no credentials for " +
+                  address() + "; no auth file configured)");
+}
+
+TEST_F(AuthPull, CredentialsFromTheAuthFile) {
+    push_app();
+    auto pulled = pull_image(*store, ref("test/app:1"), with_auth_file("alice:s3cret"));
+    ASSERT_TRUE(pulled) << pulled.error().text();
+    EXPECT_EQ(pulled->downloaded.size(), 4u);
+}
+
+TEST_F(AuthPull, WrongPasswordIsRejected) {
+    push_app();
+    auto pulled = pull_image(*store, ref("test/app:1"), with_auth_file("alice:wrong"));
+    ASSERT_FALSE(pulled);
+    EXPECT_NE(pulled.error().text().find("401 Unauthorized"), std::string::npos)
+        << pulled.error().text();
+    EXPECT_NE(pulled.error().text().find("the credentials for " + address() + " were rejected"),
+              std::string::npos)
+        << pulled.error().text();
+}
+
+} // namespace
+} // namespace microvm::image
