@@ -1,7 +1,5 @@
 #include "host/hypervisor/libkrun/runner_config.hpp"
 
-#include "host/process/runner_launch.hpp"
-
 namespace microvm::hypervisor::libkrun {
 
 contract::RunnerConfig build_runner_config(VmConfig const& config, std::string const& library) {
@@ -30,9 +28,6 @@ contract::RunnerConfig build_runner_config(VmConfig const& config, std::string c
     out.stdout_path = config.stdout_path.string();
     out.stderr_path = config.stderr_path.string();
     out.result_path = config.result_path.string();
-    if (!config.vm_dir.empty()) {
-        out.result_path = (config.vm_dir / process::runner_result_file).string();
-    }
     out.log_level = config.log_level;
     out.engine = contract::Engine::libkrun;
     out.read_only_policy = config.read_only_policy;

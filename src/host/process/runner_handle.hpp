@@ -1,0 +1,50 @@
+// hypervisor::VmHandle for a VM whose engine runs inside a microvm-runner process.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "host/hypervisor/backend.hpp"
+#include "host/process/child.hpp"
+#include "host/process/identity.hpp"
+
+namespace microvm::process {
+
+class RunnerProcessHandle final : public hypervisor::VmHandle {
+public:
+    // A runner this process started: wait() reaps it and reports its exit status.
+    explicit RunnerProcessHandle(Child child);
+    // A runner started by another process (its identity read back from the VM's state):
+    // stop() and alive() work, wait() blocks until it exits but cannot learn its status.
+    explicit RunnerProcessHandle(ProcessIdentity identity);
+    // Leaves the runner running: a VM outlives its handle (`microvm run -d`).
+    // FIXME: a runner that exits after its handle is gone stays a zombie until this process
+    // exits; a long-lived embedding program should stop() or wait() its VMs.
+    ~RunnerProcessHandle() override;
+
+    RunnerProcessHandle(RunnerProcessHandle const&) = delete;
+    RunnerProcessHandle& operator=(RunnerProcessHandle const&) = delete;
+
+    // process::stop() on the runner's group, then reaps it when it is our child. A runner that
+    // has already exited (or whose PID now belongs to someone else) is not an error.
+    Result<void> stop(std::chrono::seconds timeout) override;
+    bool alive() const override;
+    // The runner's PID in decimal.
+    std::string id() const override;
+    // The runner's exit status (128 + signal when a signal ended it). Fails for a runner this
+    // process did not start, after it has exited.
+    Result<int> wait() override;
+
+    // What to persist so that another process can find and stop this runner.
+    ProcessIdentity const& identity() const { return m_identity; }
+
+private:
+    Result<int> reap();
+
+    ProcessIdentity m_identity;
+    std::optional<Child> m_child;
+    std::optional<ExitStatus> m_exit;
+};
+
+} // namespace microvm::process

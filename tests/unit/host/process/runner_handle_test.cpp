@@ -1,0 +1,64 @@
+#include <signal.h>
+
+#include "host/process/runner_handle.hpp"
+#include "host/process/stop.hpp"
+#include "process_fixture.hpp"
+
+namespace microvm::process::test {
+namespace {
+
+using namespace std::chrono_literals;
+using RunnerHandleTest = ProcessTest;
+
+TEST_F(RunnerHandleTest, WaitReportsTheExitStatus) {
+    auto child = spawn_script("exit 42\n");
+    ASSERT_TRUE(child) << child.error().text();
+    RunnerProcessHandle handle(std::move(*child));
+    auto status = handle.wait();
+    ASSERT_TRUE(status) << status.error().text();
+    EXPECT_EQ(*status, 42);
+    EXPECT_FALSE(handle.alive());
+    // The answer is kept, and stopping an ended VM is not an error.
+    EXPECT_EQ(handle.wait().value_or(-1), 42);
+    EXPECT_TRUE(handle.stop(1s));
+}
+
+TEST_F(RunnerHandleTest, StopTerminatesAndReaps) {
+    auto child = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(child) << child.error().text();
+    pid_t pid = child->pid();
+    RunnerProcessHandle handle(std::move(*child));
+    EXPECT_EQ(handle.id(), std::to_string(pid));
+    EXPECT_TRUE(handle.alive());
+    auto stopped = handle.stop(30s);
+    ASSERT_TRUE(stopped) << stopped.error().text();
+    EXPECT_FALSE(handle.alive());
+    EXPECT_FALSE(read_stat(pid)) << "not reaped";
+    EXPECT_EQ(handle.wait().value_or(-1), 128 + SIGTERM);
+}
+
+TEST_F(RunnerHandleTest, DroppingTheHandleLeavesTheRunnerRunning) {
+    auto child = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(child) << child.error().text();
+    ProcessIdentity identity = child->identity();
+    { RunnerProcessHandle handle(std::move(*child)); }
+    EXPECT_TRUE(alive(identity));
+    Child again(identity);
+    ASSERT_TRUE(again.kill());
+}
+
+TEST_F(RunnerHandleTest, AHandleFromAnIdentityStopsButCannotTellTheStatus) {
+    auto child = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(child) << child.error().text();
+    RunnerProcessHandle handle(child->identity());
+    EXPECT_TRUE(handle.alive());
+    ASSERT_TRUE(handle.stop(30s));
+    EXPECT_FALSE(handle.alive());
+    auto status = handle.wait();
+    ASSERT_FALSE(status);
+    EXPECT_NE(status.error().text().find("exit status is unknown"), std::string::npos);
+    EXPECT_EQ(child->wait().value_or(ExitStatus{}).signal, SIGTERM);
+}
+
+} // namespace
+} // namespace microvm::process::test
