@@ -8,13 +8,12 @@
 
 #include "contract/exit_codes.hpp"
 #include "contract/guest_protocol.hpp"
-#include "guest/config_file.hpp"
 #include "guest/console.hpp"
 #include "guest/files.hpp"
 #include "guest/modules.hpp"
 #include "guest/mounts.hpp"
+#include "guest/new_root.hpp"
 #include "guest/ports.hpp"
-#include "guest/shares.hpp"
 #include "guest/stop_request.hpp"
 #include "guest/workload.hpp"
 
@@ -53,20 +52,7 @@ Result<base::Fd> open_dev_null() {
 // Everything from the root share to the workload's end. Returns the workload's status.
 Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     std::string const new_root = contract::guest_new_root;
-    TRY(mount_root_share(sys, new_root));
-    trace("root share mounted");
-    // Read before any share is mounted: a config that does not parse must leave nothing mounted.
-    auto const config = TRY(read_guest_config(new_root));
-    auto const workload = TRY_CTX(workload_from_config(config), "/etc/microvm.json");
-    trace("config read");
-
-    TRY_CTX(mount_essentials(sys, new_root, essential_mounts(config.tmp_size_mib)),
-            "essential mounts");
-    ShareOwner const owner{config.share_uid, config.share_gid};
-    for (auto const& share : config.virtiofs_mounts) {
-        TRY(mount_share(sys, share, new_root, owner));
-    }
-    trace("essential mounts and shares mounted");
+    auto const [config, workload] = TRY(prepare_new_root(sys, new_root));
     TRY(set_hostname(config.hostname));
     TRY(switch_root(sys, new_root));
 
