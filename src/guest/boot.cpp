@@ -10,6 +10,7 @@
 #include "contract/guest_protocol.hpp"
 #include "guest/console.hpp"
 #include "guest/files.hpp"
+#include "guest/initramfs.hpp"
 #include "guest/modules.hpp"
 #include "guest/mounts.hpp"
 #include "guest/new_root.hpp"
@@ -54,6 +55,10 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     std::string const new_root = contract::guest_new_root;
     auto const [config, workload] = TRY(prepare_new_root(sys, new_root));
     TRY(set_hostname(config.hostname));
+    // Last use of the initramfs' files; a failure only costs memory.
+    if (auto freed = free_initramfs(); !freed) {
+        log("free the initramfs: " + freed.error().text());
+    }
     TRY(switch_root(sys, new_root));
 
     // Docker and podman create a missing working directory rather than fail.
