@@ -4,6 +4,7 @@
 #include <sys/reboot.h>
 #include <unistd.h>
 
+#include <exception>
 #include <filesystem>
 
 #include "contract/exit_codes.hpp"
@@ -116,11 +117,18 @@ int run_as_pid1() {
     int status = boot_failure_status;
     if (!early || !modules) {
         log("boot stopped");
-    } else if (auto result = boot_and_run(sys, ports); result) {
-        status = *result;
-        log("workload exited with status " + std::to_string(status));
     } else {
-        log("boot stopped: " + result.error().text());
+        // An exception escaping PID 1 would panic the kernel before any status is reported.
+        try {
+            if (auto result = boot_and_run(sys, ports); result) {
+                status = *result;
+                log("workload exited with status " + std::to_string(status));
+            } else {
+                log("boot stopped: " + result.error().text());
+            }
+        } catch (std::exception const& e) {
+            log(std::string("boot stopped: internal error: ") + e.what());
+        }
     }
 
     auto const stopped = stop_remaining_processes(stop_patience);

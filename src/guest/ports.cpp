@@ -37,7 +37,10 @@ std::map<std::string, std::string> discover_ports(std::string const& class_dir,
                                                   std::string const& dev_dir) {
     std::map<std::string, std::string> ports;
     std::error_code ec;
-    for (auto const& entry : std::filesystem::directory_iterator(class_dir, ec)) {
+    // Incremented with an error_code: the range-for form would throw, and PID 1 must not.
+    for (std::filesystem::directory_iterator it(class_dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
+        auto const& entry = *it;
         std::string const device = entry.path().filename().string();
         if (!device.starts_with("vport")) {
             continue;
