@@ -11,7 +11,8 @@
 namespace microvm::hypervisor::qemu {
 
 struct InitramfsRequest {
-    // The data directory (DESIGN.md §4.5); archives go to <data_dir>/initramfs/.
+    // The data directory (DESIGN.md §4.5), which must exist; archives go to
+    // <data_dir>/initramfs/ (created 0700 on first use).
     std::filesystem::path data_dir;
     // The static microvm-init binary.
     std::filesystem::path init_binary;
@@ -28,6 +29,8 @@ struct InitramfsRequest {
 // (the last rename wins, and both wrote the same bytes).
 // Fails when an input cannot be read or the archive cannot be written; nothing partial is
 // left behind.
+// FIXME: archives of kernels and inits no longer installed are never removed; each is well
+// under 1 MiB, so the cache grows only with kernel updates and rebuilt inits.
 Result<std::filesystem::path> ensure_initramfs(InitramfsRequest const& request);
 
 } // namespace microvm::hypervisor::qemu

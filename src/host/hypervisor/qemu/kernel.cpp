@@ -36,8 +36,13 @@ std::filesystem::path modules_dir_for(KernelSearch const& search, std::string co
 }
 
 Result<GuestKernel> explicit_kernel(KernelSearch const& search) {
-    auto const& path = search.explicit_kernel;
     std::error_code ec;
+    // The runner starts qemu from another working directory, so a relative --kernel must be
+    // anchored here.
+    auto const path = std::filesystem::absolute(search.explicit_kernel, ec);
+    if (ec) {
+        return fail("guest kernel " + search.explicit_kernel.string() + ": " + ec.message());
+    }
     auto status = std::filesystem::status(path, ec);
     if (ec || !std::filesystem::exists(status)) {
         return fail("guest kernel not found: " + path.string());

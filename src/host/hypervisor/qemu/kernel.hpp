@@ -29,9 +29,9 @@ struct KernelSearch {
 // $MICROVM_KERNEL, else empty.
 std::filesystem::path kernel_override(std::filesystem::path const& option);
 
-// With an explicit kernel: that file, which must exist and be a regular file; its version is
-// read from the bzImage header (falling back to a "vmlinuz-<version>" file name) and its
-// modules dir is used when it exists.
+// With an explicit kernel: that file (made absolute), which must exist and be a regular file;
+// its version is read from the bzImage header (falling back to a "vmlinuz-<version>" file
+// name) and its modules dir is used when it exists.
 // Otherwise: the newest boot_dir/vmlinuz-<version> (by version, not by string) whose
 // modules_root/<version> directory exists. Fails with "no guest kernel found: install
 // linux-image-amd64 or pass --kernel" when there is none.

@@ -121,6 +121,17 @@ TEST(FindGuestKernel, ExplicitKernelWithoutModules) {
     EXPECT_TRUE(kernel->modules_dir.empty());
 }
 
+TEST(FindGuestKernel, RelativeExplicitKernelBecomesAbsolute) {
+    auto system = FakeSystem::make();
+    test::write_file(system.dir.path() / "bzImage", "kernel");
+    auto cwd = fs::current_path();
+    fs::current_path(system.dir.path());
+    auto kernel = find_guest_kernel(system.search("bzImage"));
+    fs::current_path(cwd);
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, system.dir.path() / "bzImage");
+}
+
 TEST(FindGuestKernel, ExplicitKernelFindsItsModulesByTheBootHeader) {
     auto system = FakeSystem::make();
     fs::create_directories(system.modules() / "6.1.0-42-custom");
