@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <random>
 
 #include <microvm/microvm.hpp>
 
@@ -79,11 +80,31 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
     return options;
 }
 
+// "microvm-" and 8 random hex digits, so that unnamed runs never collide.
+std::string generated_name() {
+    std::random_device random;
+    char suffix[9];
+    std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(random()));
+    return std::string("microvm-") + suffix;
+}
+
 Result<int> run_verb(RunArgs const& args) {
     std::string image;
     auto options = TRY(to_options(args, image));
+    if (args.name.empty()) {
+        options.name = generated_name();
+    }
     auto vm = TRY(microvm::run(image, options));
-    return vm.follow(STDOUT_FILENO, STDERR_FILENO);
+    auto status = vm.follow(STDOUT_FILENO, STDERR_FILENO);
+    if (!status) {
+        // Keep the VM's directory: its logs say what went wrong.
+        return std::unexpected(
+            std::move(status.error())
+                .context("vm " + vm.name() + " (logs in " + vm.data_dir().string() + ")"));
+    }
+    // A foreground VM that ran to its end leaves nothing behind, like `docker run --rm`.
+    TRY(vm.remove());
+    return *status;
 }
 
 } // namespace
