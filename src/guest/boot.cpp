@@ -82,6 +82,58 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     return status;
 }
 
+// In the initramfs: /dev (for the console), /proc and /sys, tracing, the kernel modules.
+Result<void> prepare_initramfs(Syscalls& sys) {
+    auto mounted = mount_all(sys, "", initramfs_mounts());
+    // Even when a mount failed: devtmpfs may still have given us /dev/console.
+    ensure_console();
+    TRY_CTX(std::move(mounted), "initramfs mounts");
+    if (auto const cmdline = read_optional_file("/proc/cmdline"); cmdline && *cmdline) {
+        enable_trace(cmdline_has_word(**cmdline, trace_word));
+    }
+    trace("init started");
+    TRY_CTX(load_listed_modules(contract::initramfs_module_list, contract::initramfs_module_dir),
+            "load modules");
+    trace("modules loaded");
+    return {};
+}
+
+// boot_and_run(), with every way it can fail turned into a console line and status 125.
+int boot_and_run_guarded(Syscalls& sys, Ports const& ports) {
+    // An exception escaping PID 1 would panic the kernel before any status is reported.
+    try {
+        auto result = boot_and_run(sys, ports);
+        if (!result) {
+            log("boot stopped: " + result.error().text());
+            return boot_failure_status;
+        }
+        log("workload exited with status " + std::to_string(*result));
+        return *result;
+    } catch (std::exception const& e) {
+        log(std::string("boot stopped: internal error: ") + e.what());
+        return boot_failure_status;
+    }
+}
+
+// Ends what the workload left running, flushes its writes to read-write shares, and only then
+// tells the host the status: once the host has it, it may stop the VM at any moment.
+void finish(Ports const& ports, int status) {
+    auto const stopped = stop_remaining_processes(stop_patience);
+    if (stopped.reaped > 0) {
+        log("ended " + std::to_string(stopped.reaped) + " leftover process(es)" +
+            (stopped.needed_sigkill ? ", some only by SIGKILL" : ""));
+    }
+    trace("leftover processes ended");
+    ::sync();
+    if (ports.status_port) {
+        if (auto reported = report_status(ports.status_port.get(), status, status_patience);
+            !reported) {
+            log("report status: " + reported.error().text());
+        }
+    }
+    trace("powering off");
+}
+
 [[noreturn]] void power_off() {
     ::reboot(RB_POWER_OFF);
     // Returning from PID 1 panics the kernel, which with panic=-1 and -no-reboot also ends the VM.
@@ -94,58 +146,20 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
 int run_as_pid1() {
     LinuxSyscalls sys;
     install_stop_request_handlers();
-    // The order matters: /dev gives the console, modules give the ports and virtio-fs, the ports
-    // must be open before anything can fail so that a failure is reported on the status port.
-    auto early = mount_all(sys, "", initramfs_mounts());
-    ensure_console();
-    if (!early) {
-        log("initramfs mounts: " + early.error().text());
+    auto const prepared = prepare_initramfs(sys);
+    if (!prepared) {
+        log(prepared.error().text());
     }
-    if (auto const cmdline = read_optional_file("/proc/cmdline"); cmdline && *cmdline) {
-        enable_trace(cmdline_has_word(**cmdline, trace_word));
-    }
-    trace("init started");
-    auto modules =
-        load_listed_modules(contract::initramfs_module_list, contract::initramfs_module_dir);
-    if (!modules) {
-        log("load modules: " + modules.error().text());
-    }
-    trace("modules loaded");
+    // Opened even after a failure, so that the failure is reported if the console module loaded.
     Ports const ports = open_ports("/sys/class/virtio-ports", "/dev", port_patience);
     trace("ports open");
-
     int status = boot_failure_status;
-    if (!early || !modules) {
-        log("boot stopped");
+    if (prepared) {
+        status = boot_and_run_guarded(sys, ports);
     } else {
-        // An exception escaping PID 1 would panic the kernel before any status is reported.
-        try {
-            if (auto result = boot_and_run(sys, ports); result) {
-                status = *result;
-                log("workload exited with status " + std::to_string(status));
-            } else {
-                log("boot stopped: " + result.error().text());
-            }
-        } catch (std::exception const& e) {
-            log(std::string("boot stopped: internal error: ") + e.what());
-        }
+        log("boot stopped");
     }
-
-    auto const stopped = stop_remaining_processes(stop_patience);
-    if (stopped.reaped > 0) {
-        log("ended " + std::to_string(stopped.reaped) + " leftover process(es)" +
-            (stopped.needed_sigkill ? ", some only by SIGKILL" : ""));
-    }
-    trace("leftover processes ended");
-    // Flush the workload's writes to read-write shares before the host learns that it ended.
-    ::sync();
-    if (ports.status_port) {
-        if (auto reported = report_status(ports.status_port.get(), status, status_patience);
-            !reported) {
-            log("report status: " + reported.error().text());
-        }
-    }
-    trace("powering off");
+    finish(ports, status);
     power_off();
 }
 
