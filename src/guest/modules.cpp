@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "base/fd.hpp"
+#include "guest/console.hpp"
 #include "guest/files.hpp"
 
 namespace microvm::guest {
@@ -59,6 +60,7 @@ Result<void> load_modules(std::string const& dir, std::vector<std::string> const
         if (::syscall(SYS_finit_module, fd.get(), "", flags) != 0 && errno != EEXIST) {
             return fail_errno("finit_module " + path);
         }
+        trace("loaded " + name);
     }
     return {};
 }
