@@ -1,5 +1,9 @@
 #include "host/hypervisor/qemu/kernel.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <optional>
 #include <system_error>
@@ -35,6 +39,17 @@ std::filesystem::path modules_dir_for(KernelSearch const& search, std::string co
     return is_existing_directory(dir) ? dir : std::filesystem::path();
 }
 
+// qemu runs as this user and must read the kernel; some distributions install it 0600.
+Result<void> require_readable(std::filesystem::path const& kernel) {
+    int fd = ::open(kernel.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return fail_errno("guest kernel " + kernel.string() +
+                          " is not readable (pass --kernel with a readable copy)");
+    }
+    ::close(fd);
+    return {};
+}
+
 Result<GuestKernel> explicit_kernel(KernelSearch const& search) {
     std::error_code ec;
     // The runner starts qemu from another working directory, so a relative --kernel must be
@@ -50,6 +65,7 @@ Result<GuestKernel> explicit_kernel(KernelSearch const& search) {
     if (!std::filesystem::is_regular_file(status)) {
         return fail("guest kernel is not a regular file: " + path.string());
     }
+    TRY(require_readable(path));
     GuestKernel kernel{.kernel = path, .version = {}, .modules_dir = {}};
     // A kernel that is not a bzImage (e.g. an uncompressed vmlinux) still boots with its
     // modules built in; only module lookup needs the version.
@@ -145,6 +161,7 @@ Result<GuestKernel> find_guest_kernel(KernelSearch const& search) {
     if (!best) {
         return fail(no_kernel_message);
     }
+    TRY(require_readable(best->kernel));
     return *best;
 }
 

@@ -34,7 +34,8 @@ std::filesystem::path kernel_override(std::filesystem::path const& option);
 // name) and its modules dir is used when it exists.
 // Otherwise: the newest boot_dir/vmlinuz-<version> (by version, not by string) whose
 // modules_root/<version> directory exists. Fails with "no guest kernel found: install
-// linux-image-amd64 or pass --kernel" when there is none.
+// linux-image-amd64 or pass --kernel" when there is none, and when the kernel chosen cannot be
+// read by this user (Ubuntu installs kernels 0600).
 Result<GuestKernel> find_guest_kernel(KernelSearch const& search);
 
 // Orders kernel releases the way `sort -V` does: runs of digits compare as numbers, other

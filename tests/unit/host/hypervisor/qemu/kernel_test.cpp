@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -159,6 +164,46 @@ TEST(FindGuestKernel, VersionWithSlashesNeverNamesAModulesDir) {
     auto kernel = find_guest_kernel(system.search(image));
     ASSERT_TRUE(kernel) << kernel.error().text();
     EXPECT_TRUE(kernel->modules_dir.empty());
+}
+
+// Drops the capabilities that let root read any file, as an ordinary user is.
+bool drop_read_override() {
+    __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    __user_cap_data_struct data[2] = {};
+    if (::syscall(SYS_capget, &header, data) != 0) {
+        return false;
+    }
+    for (int cap : {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH}) {
+        data[cap / 32].effective &= ~(1u << (cap % 32));
+        data[cap / 32].permitted &= ~(1u << (cap % 32));
+    }
+    return ::syscall(SYS_capset, &header, data) == 0;
+}
+
+// An Ubuntu-style 0600 kernel is a clear error for a user who cannot read it.
+TEST(FindGuestKernel, UnreadableKernelIsAClearError) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    auto kernel_path = system.boot() / "vmlinuz-6.1.0-9-amd64";
+    ::chmod(kernel_path.c_str(), 0);
+    std::string const expected = "guest kernel " + kernel_path.string() +
+                                 " is not readable (pass --kernel with a readable copy): "
+                                 "Permission denied";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (!drop_read_override()) {
+            ::_exit(10);
+        }
+        auto found = find_guest_kernel(system.search());
+        auto explicit_kernel = find_guest_kernel(system.search(kernel_path));
+        bool ok = !found && found.error().text() == expected && !explicit_kernel &&
+                  explicit_kernel.error().text() == expected;
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "10: could not drop capabilities; 1: wrong result";
 }
 
 TEST(BzImage, NotABzImageIsAnError) {
