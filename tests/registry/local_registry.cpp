@@ -74,7 +74,8 @@ Result<void> wait_until_ready(std::string const& address, base::Child& child) {
     return fail("docker-registry did not answer on " + address);
 }
 
-Result<LocalRegistry> start_once(std::optional<RegistryUser> const& user) {
+Result<LocalRegistry> start_once(RegistryOptions const& options) {
+    auto const& user = options.user;
     auto dir = TRY(base::TempDir::create("microvm-registry-"));
     int const port = TRY(free_port());
     std::string const address = "127.0.0.1:" + std::to_string(port);
@@ -88,6 +89,11 @@ Result<LocalRegistry> start_once(std::optional<RegistryUser> const& user) {
         config +=
             "auth: {htpasswd: {realm: microvm-test, path: " + (dir.path() / "htpasswd").string() +
             "}}\n";
+    }
+    if (auto const& token = options.token) {
+        config += "auth: {token: {realm: \"" + token->realm + "\", service: " + token->service +
+                  ", issuer: " + token->issuer +
+                  ", rootcertbundle: " + token->root_certificate.string() + "}}\n";
     }
     write_file(dir.path() / "config.yml", config);
     base::Fd log(::open((dir.path() / "registry.log").c_str(),
@@ -105,11 +111,11 @@ Result<LocalRegistry> start_once(std::optional<RegistryUser> const& user) {
 
 } // namespace
 
-Result<LocalRegistry> LocalRegistry::start(std::optional<RegistryUser> user) {
+Result<LocalRegistry> LocalRegistry::start(RegistryOptions const& options) {
     // A second and third try cover the port being taken between free_port() and bind.
-    auto registry = start_once(user);
+    auto registry = start_once(options);
     for (int attempt = 1; !registry && attempt < 3; ++attempt) {
-        registry = start_once(user);
+        registry = start_once(options);
     }
     return registry;
 }

@@ -17,11 +17,26 @@ struct RegistryUser {
     std::string password;
 };
 
+// A token service the registry trusts (docker-registry's "auth: token").
+struct TokenAuthority {
+    std::string realm;   // URL clients fetch tokens from
+    std::string service; // the registry's name in the tokens' audience
+    std::string issuer;
+    std::filesystem::path root_certificate; // PEM; tokens carry it in their x5c header
+};
+
+struct RegistryOptions {
+    // The registry requires basic auth (htpasswd, bcrypt) for this user.
+    std::optional<RegistryUser> user = std::nullopt;
+    // The registry requires bearer tokens from this authority.
+    std::optional<TokenAuthority> token = std::nullopt;
+};
+
 class LocalRegistry {
 public:
     // Starts /usr/bin/docker-registry with a temporary config and storage and waits until
-    // GET /v2/ answers. With `user`, the registry requires basic auth (htpasswd, bcrypt).
-    static Result<LocalRegistry> start(std::optional<RegistryUser> user = std::nullopt);
+    // GET /v2/ answers.
+    static Result<LocalRegistry> start(RegistryOptions const& options = {});
 
     // "127.0.0.1:PORT".
     std::string const& address() const { return m_address; }

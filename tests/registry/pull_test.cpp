@@ -23,7 +23,7 @@ using test::LayerFiles;
 class Pull : public ::testing::Test {
 protected:
     void SetUp() override {
-        auto registry = test::LocalRegistry::start(user());
+        auto registry = test::LocalRegistry::start({.user = user()});
         ASSERT_TRUE(registry) << registry.error().text();
         m_registry.emplace(std::move(*registry));
         auto tmp = base::TempDir::create("microvm-pull-test-");
