@@ -155,6 +155,10 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
                                          std::string const& root_source, Workspace const& workspace,
                                          VirtiofsdCapabilities const& daemon) {
     bool const private_root = !config.root_upper_dir.empty();
+    // At debug level the daemons' output is part of the trace; otherwise it is kept aside.
+    auto log_path = [&](std::string const& index) {
+        return config.log_level >= 4 ? std::string() : workspace.path("vfs-" + index + ".log");
+    };
     std::vector<SharePlan> plans;
     plans.push_back({
         .tag = contract::root_share_tag,
@@ -164,6 +168,7 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
         .cache = private_root ? "always" : "auto",
         .socket_path = workspace.path("vfs-0.sock"),
         .view_dir = {},
+        .log_path = log_path("0"),
     });
     for (auto const& mount : config.virtiofs_mounts) {
         std::string const index = std::to_string(plans.size());
@@ -174,6 +179,7 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
             .cache = "auto",
             .socket_path = workspace.path("vfs-" + index + ".sock"),
             .view_dir = {},
+            .log_path = log_path(index),
         };
         if (mount.read_only) {
             plan.view_dir = workspace.path("view-" + index);
@@ -243,15 +249,27 @@ Step<base::Child> start_qemu(QemuLaunch const& launch) {
                    RunnerExit::start_failed, "start qemu");
 }
 
+// ": <the daemon's last lines>" for the share, when it left any.
+std::string daemon_said(std::vector<SharePlan> const& plans, std::string const& tag) {
+    for (auto const& plan : plans) {
+        if (plan.tag == tag) {
+            std::string const tail = daemon_log_tail(plan.log_path);
+            return tail.empty() ? "" : "; it said:\n" + tail;
+        }
+    }
+    return {};
+}
+
 // What the VM's end means for the runner's exit status (see the top of this file).
-Step<int> vm_status(SupervisionOutcome const& outcome, std::string const& status_path,
-                    std::string const& console_log_path) {
+Step<int> vm_status(SupervisionOutcome const& outcome, std::vector<SharePlan> const& plans,
+                    std::string const& status_path, std::string const& console_log_path) {
     std::string const console =
         console_log_path.empty() ? "the runner's stderr" : "the console log " + console_log_path;
     if (outcome.stopped_for_dead_share) {
         return failure(RunnerExit::runtime_error,
                        "the file server of share \"" + *outcome.dead_share + "\" died (" +
-                           outcome.dead_share_status.describe() + "); the VM was stopped");
+                           outcome.dead_share_status.describe() + "); the VM was stopped" +
+                           daemon_said(plans, *outcome.dead_share));
     }
     auto const reported = TRY(as_step(read_exit_report(status_path), RunnerExit::runtime_error,
                                       "read the workload's exit status"));
@@ -267,10 +285,11 @@ Step<int> vm_status(SupervisionOutcome const& outcome, std::string const& status
         std::string daemon;
         if (outcome.dead_share && !outcome.dead_share_status.success()) {
             daemon = "; virtiofsd for share \"" + *outcome.dead_share + "\" had failed (" +
-                     outcome.dead_share_status.describe() + ")";
+                     outcome.dead_share_status.describe() + ")" +
+                     daemon_said(plans, *outcome.dead_share);
         }
-        return failure(RunnerExit::start_failed, "qemu failed (" + outcome.qemu.describe() + ")" +
-                                                     daemon + "; their messages are above");
+        return failure(RunnerExit::start_failed, "qemu failed (" + outcome.qemu.describe() +
+                                                     "; its messages are above)" + daemon);
     }
     if (outcome.qemu.kind == base::ExitStatus::Kind::signaled) {
         return failure(RunnerExit::runtime_error, "qemu was " + outcome.qemu.describe());
@@ -314,7 +333,7 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
         return failure(RunnerExit::runtime_error,
                        Error(outcome.error()).context("supervise the VM"));
     }
-    return vm_status(*outcome, launch.status_path, config.console_log_path);
+    return vm_status(*outcome, plans, launch.status_path, config.console_log_path);
 }
 
 } // namespace

@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <string_view>
+#include <vector>
+
 #include "base/command.hpp"
 #include "base/fd.hpp"
 #include "runner/engine/qemu/read_only_view.hpp"
@@ -48,8 +51,52 @@ Result<VirtiofsdCapabilities> detect_virtiofsd(std::string const& binary) {
     return parse_virtiofsd_help(help);
 }
 
+std::string daemon_log_tail(std::string const& log_path, std::size_t lines) {
+    if (log_path.empty()) {
+        return {};
+    }
+    base::Fd file(::open(log_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!file) {
+        return {};
+    }
+    // The tail of a log that may have grown large: only its end is read.
+    constexpr off_t window = 4096;
+    off_t const size = ::lseek(file.get(), 0, SEEK_END);
+    if (size <= 0) {
+        return {};
+    }
+    off_t const start = size > window ? size - window : 0;
+    std::string text(static_cast<std::size_t>(size - start), '\0');
+    ssize_t const got = ::pread(file.get(), text.data(), text.size(), start);
+    text.resize(got > 0 ? static_cast<std::size_t>(got) : 0);
+    std::vector<std::string_view> kept;
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        std::size_t const newline = rest.find('\n');
+        std::string_view const line = rest.substr(0, newline);
+        rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
+        if (!line.empty()) {
+            kept.push_back(line);
+        }
+    }
+    std::string tail;
+    for (std::size_t i = kept.size() > lines ? kept.size() - lines : 0; i < kept.size(); ++i) {
+        tail += tail.empty() ? "" : "\n";
+        tail += kept[i];
+    }
+    return tail;
+}
+
 Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& daemon) {
     base::Fd const listener = TRY(listen_unix(plan.socket_path));
+    base::Fd log;
+    if (!plan.log_path.empty()) {
+        log.reset(::open(plan.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!log) {
+            return fail_errno("open " + plan.log_path);
+        }
+    }
+    int const output = log ? log.get() : STDERR_FILENO;
     ReadOnlyView const view{.source = plan.source, .target = plan.view_dir};
     bool const via_view = plan.enforcement == HostEnforcement::read_only_view;
     VirtiofsdLaunch const launch{
@@ -64,7 +111,7 @@ Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& d
     base::Child child = TRY(base::spawn({
         .path = daemon.binary,
         .argv = virtiofsd_argv(launch),
-        .fds = {{listener.get(), daemon_listen_fd}, {STDERR_FILENO, 1}, {STDERR_FILENO, 2}},
+        .fds = {{listener.get(), daemon_listen_fd}, {output, 1}, {output, 2}},
         .death_signal = SIGKILL,
         .before_exec = via_view ? read_only_view_step(view) : base::ChildStep(),
     }));

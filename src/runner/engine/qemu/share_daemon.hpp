@@ -25,6 +25,9 @@ struct SharePlan {
     std::string socket_path;
     // For read_only_view: an empty directory where the daemon's view is mounted.
     std::string view_dir;
+    // Where the daemon's output goes; empty: the runner's stderr. The C daemon reports every
+    // disconnect as an error, so its output is kept aside and shown only when it failed.
+    std::string log_path;
 };
 
 struct Virtiofsd {
@@ -38,11 +41,14 @@ struct ShareDaemon {
     base::Child child;
 };
 
+// The last `lines` lines of a daemon's log, for an error message; empty when there is none.
+std::string daemon_log_tail(std::string const& log_path, std::size_t lines = 5);
+
 // Runs `<binary> --help` and parses what it prints.
 Result<VirtiofsdCapabilities> detect_virtiofsd(std::string const& binary);
 
 // Binds the share's socket, then starts the daemon on it; the socket accepts qemu's connection
-// from the moment this returns. The daemon's output goes to the runner's stderr.
+// from the moment this returns.
 Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& daemon);
 
 } // namespace microvm::runner::qemu

@@ -55,7 +55,8 @@ TEST(ShareDaemon, StartsTheDaemonOnABoundSocket) {
                          .enforcement = HostEnforcement::none,
                          .cache = "auto",
                          .socket_path = (dir->path() / "vfs.sock").string(),
-                         .view_dir = {}};
+                         .view_dir = {},
+                         .log_path = {}};
     auto daemon =
         start_share_daemon(plan, {.binary = fake, .capabilities = {}, .log_level = "warn"});
     ASSERT_TRUE(daemon) << daemon.error().text();
@@ -68,6 +69,17 @@ TEST(ShareDaemon, StartsTheDaemonOnABoundSocket) {
     EXPECT_EQ(test::read_file(args), "--fd=3 -o source=" + dir->path().string() +
                                          " -o cache=auto -o log_level=warn\nfd3\n");
     daemon->child.kill_and_reap();
+}
+
+TEST(ShareDaemon, LogTailKeepsTheLastNonEmptyLines) {
+    auto dir = base::TempDir::create("microvm-share-daemon-test-");
+    ASSERT_TRUE(dir);
+    auto const log = (dir->path() / "vfs.log").string();
+    EXPECT_EQ(daemon_log_tail(log), "");
+    EXPECT_EQ(daemon_log_tail(""), "");
+    test::write_file(log, "one\ntwo\n\nthree\nfour\nfive\nsix\n");
+    EXPECT_EQ(daemon_log_tail(log, 3), "four\nfive\nsix");
+    EXPECT_EQ(daemon_log_tail(log, 10), "one\ntwo\nthree\nfour\nfive\nsix");
 }
 
 } // namespace
