@@ -1,6 +1,8 @@
 // Pulls from a real registry into a real content store.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -217,6 +219,67 @@ TEST_F(Pull, ConcurrentPullsDownloadEachBlobOnce) {
         EXPECT_EQ(all.count(digest), 1u) << digest << " was downloaded twice";
     }
     EXPECT_EQ(list_images(*store)->size(), 1u);
+}
+
+TEST_F(Pull, ConcurrentPullsFromTwoProcessesDownloadEachBlobOnce) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+    int pipe_fds[2];
+    ASSERT_EQ(::pipe(pipe_fds), 0);
+    std::vector<pid_t> children;
+    for (int i = 0; i < 2; ++i) {
+        pid_t pid = ::fork();
+        ASSERT_GE(pid, 0);
+        if (pid == 0) {
+            // The child reports how many blobs it downloaded, or 9 on failure, and exits
+            // without running the parent's destructors (the registry fixture, the temp dirs).
+            auto own = ContentStore::open(store->root());
+            auto pulled = own ? pull_image(*own, ref("test/app:1"), options())
+                              : Result<PulledImage>(std::unexpected(own.error()));
+            char report = pulled ? static_cast<char>('0' + pulled->downloaded.size()) : '9';
+            (void)!::write(pipe_fds[1], &report, 1);
+            ::_exit(0);
+        }
+        children.push_back(pid);
+    }
+    ::close(pipe_fds[1]);
+    std::string reports;
+    char c;
+    while (::read(pipe_fds[0], &c, 1) == 1) {
+        reports.push_back(c);
+    }
+    ::close(pipe_fds[0]);
+    for (pid_t pid : children) {
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+    }
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_EQ((reports[0] - '0') + (reports[1] - '0'), 4) << reports; // config + 3 layers
+    EXPECT_EQ(list_images(*store)->size(), 1u);
+}
+
+TEST_F(Pull, EnsureImageWorksOfflineOnceThere) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+    auto const app = ref("test/app:1");
+    auto const other = ref("test/app:2");
+    auto first = ensure_image(*store, app, options());
+    ASSERT_TRUE(first) << first.error().text();
+    EXPECT_EQ(first->downloaded.size(), 4u);
+    auto const by_digest = ref("test/app@" + first->record.digest);
+
+    m_registry.reset(); // the registry is gone from here on
+    auto opts = options();
+    opts.client.first_backoff = std::chrono::milliseconds(1);
+    for (auto const& r : {app, by_digest}) {
+        auto again = ensure_image(*store, r, opts);
+        ASSERT_TRUE(again) << again.error().text();
+        EXPECT_TRUE(again->downloaded.empty());
+        EXPECT_EQ(again->record.manifest_digest, first->record.manifest_digest);
+    }
+    EXPECT_EQ(ensure_image(*store, other, opts, PullPolicy::never).error().text(),
+              "image " + other.to_string() + " is not in the store");
+    EXPECT_FALSE(ensure_image(*store, app, opts, PullPolicy::always));
 }
 
 class AuthPull : public Pull {

@@ -85,6 +85,45 @@ Result<PulledImage> pull_image(ContentStore const& store, Reference const& refer
     return TRY_CTX(pull(store, reference, options), "pull " + reference.to_string());
 }
 
+namespace {
+
+Result<std::optional<ImageRecord>> find_local(ContentStore const& store,
+                                              Reference const& reference) {
+    if (reference.digest.empty()) {
+        return find_image(store, reference.name(), reference.tag);
+    }
+    // Prefer the record of this very repository; the content is the same either way.
+    auto records = TRY(list_images(store));
+    std::optional<ImageRecord> any;
+    for (auto& r : records) {
+        if (r.digest == reference.digest || r.manifest_digest == reference.digest) {
+            if (r.repository == reference.name()) {
+                return std::move(r);
+            }
+            any = any ? any : std::move(r);
+        }
+    }
+    return any;
+}
+
+} // namespace
+
+Result<PulledImage> ensure_image(ContentStore const& store, Reference const& reference,
+                                 PullOptions const& options, PullPolicy policy) {
+    if (policy != PullPolicy::always) {
+        auto record = TRY_CTX(find_local(store, reference), "look up " + reference.to_string());
+        if (record) {
+            auto local = load_image(store, *record);
+            if (local || policy == PullPolicy::never) {
+                return local;
+            }
+        } else if (policy == PullPolicy::never) {
+            return fail("image " + reference.to_string() + " is not in the store");
+        }
+    }
+    return pull_image(store, reference, options);
+}
+
 Result<PulledImage> load_image(ContentStore const& store, ImageRecord const& record) {
     auto const what = "load image " + record.repository +
                       (record.tag.empty() ? "@" + record.digest : ":" + record.tag);

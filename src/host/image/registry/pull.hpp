@@ -48,6 +48,21 @@ struct PulledImage {
 Result<PulledImage> pull_image(ContentStore const& store, Reference const& reference,
                                PullOptions const& options = {});
 
+// When ensure_image() goes to the registry.
+enum class PullPolicy {
+    missing, // only when the store does not have the image (so `run` of a pulled tag is offline)
+    always,  // every time, refreshing the tag
+    never,   // never; an image that is not in the store is an error
+};
+
+// The image `reference` names, from the store or from its registry as `policy` says. A
+// reference with a digest is found in the store by that digest (index or manifest), one with
+// only a tag by repository and tag. A record whose blobs have gone missing counts as absent.
+// Fails with "image X is not in the store" under PullPolicy::never, or as pull_image() does.
+Result<PulledImage> ensure_image(ContentStore const& store, Reference const& reference,
+                                 PullOptions const& options = {},
+                                 PullPolicy policy = PullPolicy::missing);
+
 // The image a record points to, read back from the store (no network): for `run` of an
 // image that was pulled before. Fails when a blob is missing or corrupt.
 Result<PulledImage> load_image(ContentStore const& store, ImageRecord const& record);
