@@ -137,9 +137,8 @@ Result<void> validate(VirtioFSMount const& mount) {
 }
 
 Result<void> validate(RunOptions const& options) {
-    if (auto ok = validate_vm_name(options.name); !ok) {
-        return field_error("name", ok.error());
-    }
+    // Its messages already start with "name".
+    TRY(validate_vm_name(options.name));
     if (options.cpus == 0) {
         return fail("cpus must be > 0");
     }

@@ -62,9 +62,11 @@ TEST_F(RunOptionsTest, NameMustBeSafeAsADirectoryName) {
          std::vector<std::string>{"", ".", "..", "a/b", "-x", "a b", std::string(65, 'n')}) {
         RunOptions options;
         options.name = name;
-        EXPECT_EQ(problem(options).rfind("name: ", 0), 0u) << name;
+        EXPECT_EQ(problem(options).rfind("name ", 0), 0u) << name;
     }
     RunOptions options;
+    options.name = "a/b";
+    EXPECT_EQ(problem(options), "name \"a/b\" has a character outside [A-Za-z0-9_.-]");
     options.name = "web-1.test_x";
     EXPECT_EQ(problem(options), "");
 }
