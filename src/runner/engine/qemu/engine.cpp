@@ -101,8 +101,11 @@ struct Preflight {
 
 Step<Preflight> preflight(contract::RunnerConfig const& config) {
     QemuTools tools = TRY(as_step(resolve_tools(config.qemu), RunnerExit::engine_init));
-    Accelerator const accelerator =
-        TRY(as_step(choose_accelerator(config.qemu.accel, probe_kvm()), RunnerExit::engine_init));
+    // Only "kvm" can fail on a valid setting (no usable /dev/kvm); any other failure is a value
+    // the engine does not know.
+    Accelerator const accelerator = TRY(
+        as_step(choose_accelerator(config.qemu.accel, probe_kvm()),
+                config.qemu.accel == "kvm" ? RunnerExit::engine_init : RunnerExit::config_error));
     VirtiofsdCapabilities const daemon =
         TRY(as_step(detect_virtiofsd(tools.virtiofsd), RunnerExit::engine_init));
     return Preflight{.tools = std::move(tools), .accelerator = accelerator, .daemon = daemon};
