@@ -1,11 +1,10 @@
 #include "host/image/store/prune.hpp"
 
-#include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <set>
 
+#include "base/safe_tree.hpp"
 #include "host/image/store/tag_index.hpp"
 
 namespace microvm::image {
@@ -21,38 +20,12 @@ std::vector<std::string> entries_of(std::filesystem::path const& dir) {
     return names;
 }
 
-// Removes a tree the way `rm -rf` does for its owner: an unpacked image keeps its modes, so
-// directories without write permission (0555 /usr, say) are opened up before their entries go.
-// Symlinks are removed, never followed.
-Result<void> remove_tree(std::filesystem::path const& path) {
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) {
-        return errno == ENOENT ? Result<void>{} : fail_errno("lstat " + path.string());
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
-            return fail_errno("unlink " + path.string());
-        }
-        return {};
-    }
-    if ((st.st_mode & 0700) != 0700 && ::chmod(path.c_str(), (st.st_mode & 07777) | 0700) != 0) {
-        return fail_errno("chmod " + path.string());
-    }
-    for (auto const& name : entries_of(path)) {
-        TRY(remove_tree(path / name));
-    }
-    if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
-        return fail_errno("rmdir " + path.string());
-    }
-    return {};
-}
-
 Result<void> prune_blobs(ContentStore const& store, std::set<std::string> const& keep,
                          PruneReport& report) {
     for (auto const& name : entries_of(store.blobs_dir())) {
         auto const path = store.blobs_dir() / name;
         if (name.starts_with(".tmp-")) {
-            TRY(remove_tree(path));
+            TRY(base::remove_tree(path));
             ++report.removed_temporaries;
             continue;
         }
@@ -76,10 +49,10 @@ Result<void> prune_rootfs(ContentStore const& store, std::set<std::string> const
         auto const path = store.rootfs_dir() / name;
         auto digest = Digest::parse("sha256:" + name);
         if (!digest) {
-            // Staging and deletion directories of unpacks that did not finish; no unpack can
-            // be running, because unpacking happens inside a pull's shared store lock.
+            // Staging and deletion directories of unpacks and prunes that did not finish; none
+            // is running, since ensure_rootfs() unpacks under the shared store lock.
             if (name.starts_with(".")) {
-                TRY(remove_tree(path));
+                TRY(base::remove_tree(path));
                 ++report.removed_temporaries;
             }
             continue;
@@ -95,10 +68,11 @@ Result<void> prune_rootfs(ContentStore const& store, std::set<std::string> const
         // Unpublish first, so an interrupted removal never leaves a partial tree under a
         // published name.
         auto const doomed = store.rootfs_dir() / (".delete-" + name);
+        TRY(base::remove_tree(doomed)); // left by an interrupted prune
         if (::rename(path.c_str(), doomed.c_str()) != 0) {
             return fail_errno("rename " + path.string());
         }
-        TRY(remove_tree(doomed));
+        TRY(base::remove_tree(doomed));
         report.removed_rootfs.push_back(digest->text());
     }
     return {};

@@ -18,7 +18,9 @@ using UnpackInto = std::function<Result<void>(std::filesystem::path const& final
 
 // Returns <images>/rootfs/<manifest hex>, calling `unpack` first when it is not there yet.
 // The rootfs lock is held exclusively around check-and-unpack, so concurrent callers for one
-// image (threads or processes) run `unpack` once and the others wait and reuse its result.
+// image (threads or processes) run `unpack` once and the others wait and reuse its result;
+// the store lock is held shared meanwhile, so prune() waits for the unpack to finish.
+// With unpack_image(): [&](auto const& dir) { return unpack_image(layers, dir).transform(...); }
 // Fails when `unpack` fails or returns without creating the directory; a published rootfs is
 // never written again.
 Result<std::filesystem::path> ensure_rootfs(ContentStore const& store, Digest const& manifest,
