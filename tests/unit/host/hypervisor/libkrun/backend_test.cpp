@@ -39,6 +39,21 @@ TEST(LibkrunBackend, NeedsAVmDirectory) {
     EXPECT_EQ(handle.error().text(), "start vm \"t\" with libkrun: vm_dir is required");
 }
 
+TEST(LibkrunBackend, RefusesAnInvalidConfigBeforeSpawning) {
+    auto dir = base::TempDir::create("microvm-libkrun-backend-test-");
+    ASSERT_TRUE(dir) << dir.error().text();
+    LibkrunBackend backend({.runner = "/bin/cat", .library = "libkrun.so.1", .runner_env = {}});
+    VmConfig config;
+    config.name = "t";
+    config.root.source = dir->path() / "missing";
+    config.vm_dir = dir->path();
+    auto handle = backend.start(config);
+    ASSERT_FALSE(handle);
+    EXPECT_NE(handle.error().text().find("root path not found"), std::string::npos)
+        << handle.error().text();
+    EXPECT_FALSE(std::filesystem::exists(dir->path() / process::runner_log_file));
+}
+
 TEST(LibkrunBackend, PrepareRootfsKeepsTheView) {
     LibkrunBackend backend({.runner = "/bin/cat", .library = "libkrun.so.1", .runner_env = {}});
     RootfsView view{.source = "/a", .upper_dir = "/b", .work_dir = "/c"};
