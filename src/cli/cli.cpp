@@ -1,5 +1,6 @@
 #include "cli/cli.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/run_command.hpp"
@@ -16,12 +17,21 @@ int main(int argc, char** argv) {
         std::string name;
         std::function<Result<int>()> action;
     };
+    auto workload = std::make_shared<std::vector<std::string>>();
     std::vector<Verb> verbs = {
-        {"run", add_run_command(app)},
+        {"run", add_run_command(app, workload)},
     };
 
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (!args.empty() && args.front() == "run") {
+        auto const split = workload_start(*app.get_subcommand("run"), args, 1);
+        workload->assign(args.begin() + static_cast<std::ptrdiff_t>(split), args.end());
+        args.resize(split);
+    }
     try {
-        app.parse(argc, argv);
+        // CLI11 takes the arguments last-first.
+        std::reverse(args.begin(), args.end());
+        app.parse(args);
     } catch (CLI::ParseError const& error) {
         int status = app.exit(error);
         // podman exits 125 for a bad command line; --help and --version exit 0.

@@ -27,7 +27,9 @@ struct RunArgs {
     std::string kernel;
     std::string backend = "qemu";
     bool allow_guest_only_readonly = false;
-    std::vector<std::string> positional;
+    // [IMAGE] CMD [ARG...]: everything from the first positional argument on, split off argv
+    // before parsing so that the workload's own flags are never taken for microvm's.
+    std::shared_ptr<std::vector<std::string>> workload;
 };
 
 // `-e KEY` without a value takes the value from microvm's own environment, as docker does.
@@ -67,16 +69,20 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
     }
     assign_tags(options.mounts);
 
-    auto rest = args.positional.begin();
+    auto const& positional = *args.workload;
+    auto rest = positional.begin();
+    if (rest != positional.end() && *rest == "--") {
+        ++rest;
+    }
     if (!args.rootfs.empty()) {
         options.rootfs = std::filesystem::absolute(args.rootfs).lexically_normal();
     } else {
-        if (rest == args.positional.end()) {
+        if (rest == positional.end()) {
             return fail("an image or --rootfs DIR is required");
         }
         image = *rest++;
     }
-    options.command.assign(rest, args.positional.end());
+    options.command.assign(rest, positional.end());
     return options;
 }
 
@@ -109,8 +115,32 @@ Result<int> run_verb(RunArgs const& args) {
 
 } // namespace
 
-std::function<Result<int>()> add_run_command(CLI::App& app) {
+std::size_t workload_start(CLI::App const& run, std::vector<std::string> const& args,
+                           std::size_t first) {
+    for (std::size_t i = first; i < args.size(); ++i) {
+        auto const& arg = args[i];
+        if (arg == "--") {
+            return i;
+        }
+        if (arg.size() < 2 || arg[0] != '-') {
+            return i;
+        }
+        if (arg.find('=') != std::string::npos) {
+            continue;
+        }
+        // An option that takes a value consumes the next argument, whatever it looks like.
+        auto const* option = run.get_option_no_throw(arg);
+        if (option != nullptr && option->get_items_expected_max() > 0) {
+            ++i;
+        }
+    }
+    return args.size();
+}
+
+std::function<Result<int>()> add_run_command(CLI::App& app,
+                                             std::shared_ptr<std::vector<std::string>> workload) {
     auto args = std::make_shared<RunArgs>();
+    args->workload = std::move(workload);
     auto* run = app.add_subcommand("run", "Run a command in a new microVM");
     run->add_option("--rootfs", args->rootfs,
                     "Boot this prepared root directory instead of an image")
@@ -127,13 +157,8 @@ std::function<Result<int>()> add_run_command(CLI::App& app) {
     run->add_option("--backend", args->backend, "qemu or libkrun");
     run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,
                   "Start even when a read-only share cannot be enforced by the host");
-    run->add_option("args", args->positional, "[IMAGE] [--] CMD [ARG...]");
-    // Everything after the first positional argument belongs to the workload, flags included.
-    run->prefix_command();
-    return [args, run]() -> Result<int> {
-        for (auto const& extra : run->remaining()) {
-            args->positional.push_back(extra);
-        }
+    run->footer("Arguments: [IMAGE] [--] CMD [ARG...]");
+    return [args]() -> Result<int> {
         return run_verb(*args);
     };
 }
