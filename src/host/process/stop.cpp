@@ -1,105 +1,19 @@
 #include "host/process/stop.hpp"
 
-#include <poll.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <optional>
 #include <string>
 
-#include "base/fd.hpp"
+#include "host/process/pidfd.hpp"
 
 namespace microvm::process {
 
 namespace {
 
-// Linux 6.9 signals the pidfd's process group; older kernels reject the flag with EINVAL.
-#ifndef PIDFD_SIGNAL_PROCESS_GROUP
-constexpr unsigned int PIDFD_SIGNAL_PROCESS_GROUP = 1U << 2;
-#endif
-
-// Debian 12's glibc declares these without C linkage, so they are called directly.
-int pidfd_open(pid_t pid) {
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U));
-}
-int pidfd_send_signal(int pidfd, int signal, unsigned int flags) {
-    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, flags));
-}
-
 std::string group_of(pid_t pid) {
     return "process group " + std::to_string(pid);
-}
-
-// A pidfd pins the process it was opened for: signals and polls through it can never reach a
-// later holder of the same PID. std::nullopt when there is no such process.
-Result<std::optional<base::Fd>> open_pidfd(pid_t pid) {
-    base::Fd fd(pidfd_open(pid));
-    if (!fd) {
-        if (errno == ESRCH) {
-            return std::nullopt;
-        }
-        return fail_errno("pidfd_open " + std::to_string(pid));
-    }
-    return std::optional<base::Fd>(std::move(fd));
-}
-
-// Sends `signal` to the group the process behind `pidfd` leads. Returns false when the group
-// is empty.
-Result<bool> signal_group(base::Fd const& pidfd, pid_t pid, int signal) {
-    std::string const what =
-        std::string("send SIG") + sigabbrev_np(signal) + " to " + group_of(pid);
-    if (pidfd_send_signal(pidfd.get(), signal, PIDFD_SIGNAL_PROCESS_GROUP) == 0) {
-        return true;
-    }
-    if (errno == ESRCH) {
-        return false;
-    }
-    if (errno != EINVAL) {
-        return fail_errno(what);
-    }
-    // Older kernel: kill(-pid) is only safe while the leader is unreaped, because until then
-    // its PID, which is also the group's ID, cannot be handed to anyone else.
-    if (pidfd_send_signal(pidfd.get(), 0, 0) != 0) {
-        if (errno == ESRCH) {
-            return false;
-        }
-        return fail_errno(what);
-    }
-    if (::kill(-pid, signal) == 0) {
-        return true;
-    }
-    if (errno == ESRCH) {
-        return false;
-    }
-    return fail_errno(what);
-}
-
-// Waits until the process behind `pidfd` exits; false when `timeout` passes first.
-// A negative timeout waits forever.
-Result<bool> wait_pidfd(base::Fd const& pidfd, std::chrono::milliseconds timeout) {
-    auto const deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-        int wait_ms = -1;
-        if (timeout.count() >= 0) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            wait_ms = static_cast<int>(std::max<std::int64_t>(left.count(), 0));
-        }
-        pollfd entry{.fd = pidfd.get(), .events = POLLIN, .revents = 0};
-        int ready = ::poll(&entry, 1, wait_ms);
-        if (ready > 0) {
-            return true;
-        }
-        if (ready == 0) {
-            return false;
-        }
-        if (errno != EINTR) {
-            return fail_errno("poll pidfd");
-        }
-    }
 }
 
 // Kills what the runner left behind in its group once it has exited itself.
@@ -181,7 +95,7 @@ Result<void> wait_for_exit(ProcessIdentity const& identity) {
     if (!pidfd || check_identity(identity) != Presence::running) {
         return {};
     }
-    TRY_CTX(wait_pidfd(*pidfd, std::chrono::milliseconds(-1)), context);
+    TRY_CTX(wait_pidfd(*pidfd, std::nullopt), context);
     return {};
 }
 
