@@ -11,7 +11,9 @@
 #include "base/temp_dir.hpp"
 #include "host/image/reference.hpp"
 #include "host/image/registry/pull.hpp"
+#include "host/image/store/rootfs_cache.hpp"
 #include "host/image/store/tag_index.hpp"
+#include "host/image/unpack/unpack.hpp"
 #include "image_builder.hpp"
 #include "local_registry.hpp"
 #include "support/test_support.hpp"
@@ -108,6 +110,31 @@ TEST_F(Pull, MultiLayerImageIsStoredVerifiedAndTagged) {
     auto loaded = load_image(*store, (*images)[0]);
     ASSERT_TRUE(loaded) << loaded.error().text();
     EXPECT_EQ(loaded->config, pulled->config);
+}
+
+TEST_F(Pull, PulledImageUnpacksIntoTheRootfsCacheOnce) {
+    build_three_layers();
+    layout->push("app", address() + "/test/app:1");
+    auto pulled = pull_image(*store, ref("test/app:1"), options());
+    ASSERT_TRUE(pulled) << pulled.error().text();
+    std::vector<std::filesystem::path> layers;
+    for (auto const& layer : pulled->manifest.layers) {
+        layers.push_back(store->blob_path(layer.digest));
+    }
+    int unpacks = 0;
+    auto unpack = [&](std::filesystem::path const& dir) -> Result<void> {
+        ++unpacks;
+        TRY(unpack_image(layers, dir));
+        return {};
+    };
+    auto const manifest = Digest::parse(pulled->record.manifest_digest).value();
+    auto rootfs = ensure_rootfs(*store, manifest, unpack);
+    ASSERT_TRUE(rootfs) << rootfs.error().text();
+    EXPECT_EQ(test::read_file(*rootfs / "bin" / "first"), "1");
+    EXPECT_EQ(test::read_file(*rootfs / "etc" / "more"), "more");
+    EXPECT_EQ(test::read_file(*rootfs / "usr" / "third").size(), 100000u);
+    ASSERT_TRUE(ensure_rootfs(*store, manifest, unpack));
+    EXPECT_EQ(unpacks, 1);
 }
 
 TEST_F(Pull, ByDigestAndDockerSchema2) {
