@@ -7,9 +7,11 @@
 // signal N stopped it before the workload reported.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -79,6 +81,20 @@ struct OrphanReaper {
     OrphanReaper& operator=(OrphanReaper const&) = delete;
     ~OrphanReaper() { base::reap_orphans(daemon_stop_timeout); }
 };
+
+// Under $TMPDIR, unless that is too deep for the sockets inside (a unix socket path has at most
+// 107 bytes): then under /tmp.
+Result<base::TempDir> create_workspace_dir() {
+    constexpr char prefix[] = "microvm-qemu-";
+    constexpr std::size_t longest_name = sizeof("/XXXXXX/vfs-999.sock") - 1;
+    constexpr std::size_t socket_path_max = sizeof(sockaddr_un::sun_path) - 1;
+    char const* tmpdir = std::getenv("TMPDIR");
+    if (tmpdir != nullptr && *tmpdir != '\0' &&
+        std::strlen(tmpdir) + 1 + sizeof(prefix) - 1 + longest_name <= socket_path_max) {
+        return base::TempDir::create(tmpdir, prefix);
+    }
+    return base::TempDir::create("/tmp", prefix);
+}
 
 std::string daemon_log_level(std::uint32_t level) {
     // runner.json counts as libkrun does: 0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace.
@@ -314,7 +330,7 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
     Preflight const checked = TRY(preflight(config));
 
     Workspace workspace{
-        .dir = TRY(as_step(base::TempDir::create("microvm-qemu-"), RunnerExit::start_failed)),
+        .dir = TRY(as_step(create_workspace_dir(), RunnerExit::start_failed)),
         .root = std::nullopt,
     };
     OrphanReaper const reaper;
