@@ -99,6 +99,24 @@ TEST_F(StopTest, MismatchedIdentityIsNeverSignalled) {
     ASSERT_TRUE(child->kill());
 }
 
+TEST_F(StopTest, ARunnerWhoseBinaryWasReplacedIsStillRecognised) {
+    // As when microvm-runner is rebuilt or upgraded while a VM runs: /proc/PID/exe then ends
+    // in " (deleted)".
+    auto runner = dir() / "runner-copy";
+    std::filesystem::copy_file(std::filesystem::canonical(shell), runner);
+    microvm::test::write_file(dir() / "script", "sleep 1000\n");
+    auto child = spawn_runner(
+        {.runner = runner, .config_path = dir() / "script", .log_path = log(), .env = {}});
+    ASSERT_TRUE(child) << child.error().text();
+    std::filesystem::remove(runner);
+    EXPECT_EQ(read_exe(child->pid()).value_or(""), runner);
+    EXPECT_TRUE(alive(child->identity()));
+    auto outcome = stop(child->identity(), 60s);
+    ASSERT_TRUE(outcome) << outcome.error().text();
+    EXPECT_EQ(*outcome, StopOutcome::terminated);
+    ASSERT_TRUE(child->wait());
+}
+
 TEST_F(StopTest, PidZeroAndOneAreRefused) {
     for (pid_t pid : {-1, 0, 1}) {
         ProcessIdentity identity{.pid = pid, .start_time = 0, .exe = "/sbin/init"};
