@@ -65,9 +65,15 @@ TEST_P(PidfdTest, RefusesPidsBelowTwo) {
 
 INSTANTIATE_TEST_SUITE_P(Methods, PidfdTest,
                          ::testing::Values(GroupSignalMethod::automatic,
-                                           GroupSignalMethod::checked_kill));
+                                           GroupSignalMethod::checked_kill),
+                         [](auto const& info) {
+                             return info.param == GroupSignalMethod::automatic ? "automatic"
+                                                                               : "checked_kill";
+                         });
 
-TEST_F(ProcessTest, WaitPidfdReportsExitAndTimeout) {
+using PidfdOpenWaitTest = ProcessTest;
+
+TEST_F(PidfdOpenWaitTest, WaitReportsExitAndTimeout) {
     auto child = spawn_script("sleep 1000\n");
     ASSERT_TRUE(child) << child.error().text();
     auto pidfd = open_pidfd(child->pid());
@@ -77,7 +83,7 @@ TEST_F(ProcessTest, WaitPidfdReportsExitAndTimeout) {
     EXPECT_EQ(wait_pidfd(**pidfd, std::nullopt).value_or(false), true);
 }
 
-TEST_F(ProcessTest, OpenPidfdOfNoProcess) {
+TEST_F(PidfdOpenWaitTest, OpenOfNoProcessIsEmpty) {
     auto child = spawn_script("exit 0\n");
     ASSERT_TRUE(child) << child.error().text();
     pid_t pid = child->pid();
