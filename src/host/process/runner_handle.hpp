@@ -11,6 +11,9 @@
 
 namespace microvm::process {
 
+// Not thread-safe. To stop a runner from another thread while one thread blocks in wait(),
+// call process::stop(handle.identity(), timeout) there: it only signals, and wait() then
+// returns the status.
 class RunnerProcessHandle final : public hypervisor::VmHandle {
 public:
     // A runner this process started: wait() reaps it and reports its exit status.

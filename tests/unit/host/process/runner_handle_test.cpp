@@ -60,5 +60,16 @@ TEST_F(RunnerHandleTest, AHandleFromAnIdentityStopsButCannotTellTheStatus) {
     EXPECT_EQ(child->wait().value_or(ExitStatus{}).signal, SIGTERM);
 }
 
+TEST_F(RunnerHandleTest, StopFromAnotherThreadEndsAWait) {
+    auto child = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(child) << child.error().text();
+    RunnerProcessHandle handle(std::move(*child));
+    std::thread stopper([identity = handle.identity()] { (void)stop(identity, 30s); });
+    auto status = handle.wait();
+    stopper.join();
+    ASSERT_TRUE(status) << status.error().text();
+    EXPECT_EQ(*status, 128 + SIGTERM);
+}
+
 } // namespace
 } // namespace microvm::process::test
