@@ -66,11 +66,14 @@ inline std::unexpected<Error> fail_errno(std::string operation, int error_number
 }
 
 namespace detail {
-template <typename T>
-T unwrap(std::expected<T, Error>&& result) {
+// Generic over the error type, so that a module's own failure type (an Error plus what it
+// means, as the runner's exit-code-carrying Failure) propagates with the same macros.
+template <typename T, typename E>
+T unwrap(std::expected<T, E>&& result) {
     return std::move(*result);
 }
-inline void unwrap(std::expected<void, Error>&&) {}
+template <typename E>
+void unwrap(std::expected<void, E>&&) {}
 } // namespace detail
 
 } // namespace microvm

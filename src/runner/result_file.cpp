@@ -41,4 +41,10 @@ Result<void> write_result_error(std::string const& path, std::string const& mess
     return {};
 }
 
+Result<void> write_result_started(std::string const& path) {
+    nlohmann::json result = {{"started", true}};
+    TRY_CTX(replace_file(path, result.dump() + "\n"), "write result");
+    return {};
+}
+
 } // namespace microvm::runner

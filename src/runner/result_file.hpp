@@ -2,8 +2,10 @@
 // so it can tell a workload's status from the runner's own failure.
 //   {"exit_code": N}   the workload ended with status N
 //   {"error": "..."}   the runner failed; its exit status is a contract::RunnerExit code
-// The libkrun engine can only write the second: on success libkrun exits the process itself
-// from inside krun_start_enter, so no file means "the exit status is the workload's".
+//   {"started": true}  the VM was handed to a VMM that ends the runner process itself with the
+//                      workload's status (libkrun exits from inside krun_start_enter), so the
+//                      runner's exit status is the workload's
+// No file at all means the runner died before it could say anything.
 #pragma once
 
 #include <string>
@@ -15,5 +17,6 @@ namespace microvm::runner {
 // Each replaces the file atomically (a temporary beside it, then rename), mode 0600.
 Result<void> write_result_exit_code(std::string const& path, int exit_code);
 Result<void> write_result_error(std::string const& path, std::string const& message);
+Result<void> write_result_started(std::string const& path);
 
 } // namespace microvm::runner

@@ -42,6 +42,11 @@ Step<void> run_vm(contract::RunnerConfig const& config) {
     TRY(set_console_output(krun, ctx, config));
     TRY(redirect_output(config));
 
+    // Last, since from here on the runner's exit status is the workload's; a start_enter that
+    // returns overwrites it with the error.
+    if (!config.result_path.empty()) {
+        TRY(as_step(write_result_started(config.result_path), RunnerExit::runtime_error));
+    }
     spdlog::debug("krun_start_enter({})", ctx);
     int32_t const ret = krun.start_enter(ctx);
     // Returning at all means the VM did not start.

@@ -1,59 +1,11 @@
-// How a qemu engine step fails: the error, plus the runner exit status it maps to (DESIGN.md
-// §4.2), decided where the failure happens because only that step knows whether it was
-// configuration, engine initialisation, start or runtime.
+// The qemu engine's steps fail the way every runner step does.
 #pragma once
 
-#include <expected>
-#include <string>
-#include <utility>
-
-#include "base/error.hpp"
-#include "contract/exit_codes.hpp"
+#include "runner/failure.hpp"
 
 namespace microvm::runner::qemu {
-
-struct Failure {
-    contract::RunnerExit exit;
-    Error error;
-};
-
-template <typename T>
-using Step = std::expected<T, Failure>;
-
-inline std::unexpected<Failure> failure(contract::RunnerExit exit, Error error) {
-    return std::unexpected(Failure{exit, std::move(error)});
-}
-
-inline std::unexpected<Failure> failure(contract::RunnerExit exit, std::string message) {
-    return failure(exit, Error::message(std::move(message)));
-}
-
-// Lifts a Result into a Step that fails with `exit`, adding `clause` when given.
-template <typename T>
-Step<T> as_step(Result<T>&& result, contract::RunnerExit exit, std::string clause = {}) {
-    if (result) {
-        if constexpr (std::is_void_v<T>) {
-            return {};
-        } else {
-            return std::move(*result);
-        }
-    }
-    Error error = std::move(result.error());
-    if (!clause.empty()) {
-        error.context(std::move(clause));
-    }
-    return failure(exit, std::move(error));
-}
-
+using runner::as_step;
+using runner::Failure;
+using runner::failure;
+using runner::Step;
 } // namespace microvm::runner::qemu
-
-namespace microvm::detail {
-// FIXME: MICROVM_TRY unwraps only std::expected<T, Error>; these overloads let it propagate a
-// Failure as well (as the libkrun engine does for its own). Drop them once detail::unwrap is
-// generic over the error type.
-template <typename T>
-T unwrap(std::expected<T, runner::qemu::Failure>&& result) {
-    return std::move(*result);
-}
-inline void unwrap(std::expected<void, runner::qemu::Failure>&&) {}
-} // namespace microvm::detail
