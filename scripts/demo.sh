@@ -18,31 +18,36 @@ mkdir -p "$demo/shared"
 echo "hello from the host, $(date -u +%FT%TZ)" >"$demo/shared/hello.txt"
 export MICROVM_DATA_DIR="$demo/data"
 
-before=$(cd "$demo/shared" && ls -la --time-style=+%s . && sha256sum hello.txt)
+# Every entry's name, size, mode and mtime, and the file's content hash.
+state() { (cd "$demo/shared" && find . -printf '%p %s %m %T@\n' | sort && sha256sum hello.txt); }
+before=$(state)
 
 guest_script='
+attempt() {
+    if out=$(sh -c "$1" 2>&1); then echo "  -> WRITE SUCCEEDED"; else echo "  -> refused: ${out##*: }"; fi
+}
 echo "guest: cat /shared/hello.txt"
 cat /shared/hello.txt
 echo
 echo "guest: echo pwned > /shared/hello.txt"
-if echo pwned > /shared/hello.txt; then echo "  -> WRITE SUCCEEDED"; else echo "  -> refused"; fi
+attempt "echo pwned > /shared/hello.txt"
 echo
 echo "guest: mount -o remount,rw /shared   (a hostile guest drops its own MS_RDONLY)"
 mount -o remount,rw /shared && grep " /shared " /proc/mounts | sed "s/^/  -> now mounted: /"
 echo "guest: echo pwned > /shared/hello.txt"
-if echo pwned > /shared/hello.txt; then echo "  -> WRITE SUCCEEDED"; else echo "  -> refused by the host"; fi
+attempt "echo pwned > /shared/hello.txt"
 echo "guest: touch /shared/new-file"
-if touch /shared/new-file; then echo "  -> WRITE SUCCEEDED"; else echo "  -> refused by the host"; fi
+attempt "touch /shared/new-file"
 '
 
 echo "== microvm run --rootfs .demo/rootfs -v .demo/shared:/shared:ro -- sh -c '...'"
-echo "   (first boot builds the initramfs; under TCG without /dev/kvm a boot takes seconds)"
+echo "   (the first boot builds the initramfs; without usable KVM, QEMU emulates the CPU and a boot takes seconds)"
 echo
 status=0
 "$microvm" run --rootfs "$demo/rootfs" -v "$demo/shared:/shared:ro" -- /bin/sh -c "$guest_script" ||
     status=$?
 
-after=$(cd "$demo/shared" && ls -la --time-style=+%s . && sha256sum hello.txt)
+after=$(state)
 echo
 if [ "$before" = "$after" ]; then
     echo "== host: .demo/shared is unchanged ($(cat "$demo/shared/hello.txt"))"
