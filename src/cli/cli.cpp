@@ -10,6 +10,7 @@ namespace microvm::cli {
 
 int main(int argc, char** argv) {
     CLI::App app{"microvm: run OCI images and root file systems as microVMs"};
+    app.name("microvm");
     app.require_subcommand(1);
     app.set_version_flag("--version", "microvm 0.1.0");
 

@@ -157,7 +157,8 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
     run->add_option("--backend", args->backend, "qemu or libkrun");
     run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,
                   "Start even when a read-only share cannot be enforced by the host");
-    run->footer("Arguments: [IMAGE] [--] CMD [ARG...]");
+    run->footer("Arguments: [IMAGE] [--] CMD [ARG...]\n"
+                "  With --rootfs there is no IMAGE. Everything from CMD on is the workload's.");
     return [args]() -> Result<int> {
         return run_verb(*args);
     };
