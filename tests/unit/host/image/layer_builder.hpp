@@ -105,7 +105,8 @@ public:
                                                 : has_data
                                                     ? static_cast<std::int64_t>(e.data.size())
                                                     : 0);
-            ASSERT_EQ(archive_write_header(a.get(), entry.get()), ARCHIVE_OK)
+            // ARCHIVE_WARN: a name the locale cannot convert is stored as raw bytes.
+            ASSERT_GE(archive_write_header(a.get(), entry.get()), ARCHIVE_WARN)
                 << e.name << ": " << archive_error_string(a.get());
             if (has_data && !e.data.empty()) {
                 ASSERT_GE(archive_write_data(a.get(), e.data.data(), e.data.size()), 0);

@@ -170,6 +170,12 @@ TEST_F(Unpack, NamesAreNormalized) {
     EXPECT_EQ(content("abs"), "y");
 }
 
+TEST_F(Unpack, NonAsciiNamesKeepTheirBytes) {
+    unpack_ok({LayerBuilder().file("caf\xc3\xa9/na\xc3\xafve", "utf-8").file("raw\xff", "latin")});
+    EXPECT_EQ(content("caf\xc3\xa9/na\xc3\xafve"), "utf-8");
+    EXPECT_EQ(content("raw\xff"), "latin");
+}
+
 TEST_F(Unpack, EmptyLayerAndNoLayers) {
     unpack_ok({LayerBuilder()});
     auto stats = unpack_layers({}, root());
