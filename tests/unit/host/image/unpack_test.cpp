@@ -164,6 +164,20 @@ TEST_F(Unpack, LaterLayerReplacesFilesSymlinksAndDirectories) {
     EXPECT_TRUE(fs::is_directory(fs::symlink_status(root() / "s")));
 }
 
+TEST_F(Unpack, HardLinksAcrossLayersAndToThemselves) {
+    unpack_ok(
+        {LayerBuilder().file("usr/lib/libc.so", "elf"),
+         LayerBuilder().hardlink("lib-copy", "/usr/lib/libc.so").hardlink("lib-copy", "lib-copy")});
+    EXPECT_EQ(stat_of("lib-copy").st_ino, stat_of("usr/lib/libc.so").st_ino);
+    EXPECT_EQ(content("lib-copy"), "elf");
+}
+
+TEST_F(Unpack, SameNameTwiceInOneLayerKeepsTheLast) {
+    unpack_ok({LayerBuilder().file("f", "first").file("f", "second").dir("d").dir("d", 0700)});
+    EXPECT_EQ(content("f"), "second");
+    EXPECT_EQ(stat_of("d").st_mode & 07777, 0700u);
+}
+
 TEST_F(Unpack, NamesAreNormalized) {
     unpack_ok({LayerBuilder().dir("./").file("./a//b", "x").file("/abs", "y").dir(".")});
     EXPECT_EQ(content("a/b"), "x");
