@@ -137,6 +137,28 @@ TEST_F(Pull, PulledImageUnpacksIntoTheRootfsCacheOnce) {
     EXPECT_EQ(unpacks, 1);
 }
 
+TEST_F(Pull, ZstdLayers) {
+    build_three_layers();
+    layout->push("app", address() + "/test/zstd:1",
+                 {"--dest-compress", "--dest-compress-format", "zstd"});
+    auto pulled = pull_image(*store, ref("test/zstd:1"), options());
+    ASSERT_TRUE(pulled) << pulled.error().text();
+    for (auto const& layer : pulled->manifest.layers) {
+        EXPECT_EQ(layer.media_type, "application/vnd.oci.image.layer.v1.tar+zstd");
+    }
+    std::vector<std::filesystem::path> layers;
+    for (auto const& layer : pulled->manifest.layers) {
+        layers.push_back(store->blob_path(layer.digest));
+    }
+    auto rootfs = ensure_rootfs(*store, Digest::parse(pulled->record.manifest_digest).value(),
+                                [&](std::filesystem::path const& dir) -> Result<void> {
+                                    TRY(unpack_image(layers, dir));
+                                    return {};
+                                });
+    ASSERT_TRUE(rootfs) << rootfs.error().text();
+    EXPECT_EQ(test::read_file(*rootfs / "etc" / "second"), "2");
+}
+
 TEST_F(Pull, ByDigestAndDockerSchema2) {
     build_three_layers();
     layout->push("app", address() + "/test/docker:v2", {"--format", "v2s2"});
