@@ -147,4 +147,20 @@ Result<bool> remove_image(ContentStore const& store, std::string const& reposito
     return removed;
 }
 
+Result<std::size_t> remove_images_by_digest(ContentStore const& store,
+                                            std::string const& repository,
+                                            std::string const& digest) {
+    std::size_t removed = 0;
+    TRY(update_index(store, [&](std::vector<ImageRecord>& records) {
+        auto it = std::remove_if(records.begin(), records.end(), [&](ImageRecord const& r) {
+            return (repository.empty() || r.repository == repository) &&
+                   (r.digest == digest || r.manifest_digest == digest);
+        });
+        removed = static_cast<std::size_t>(records.end() - it);
+        records.erase(it, records.end());
+        return removed > 0;
+    }));
+    return removed;
+}
+
 } // namespace microvm::image

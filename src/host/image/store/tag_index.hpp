@@ -59,4 +59,10 @@ Result<void> put_image(ContentStore const& store, ImageRecord const& record);
 Result<bool> remove_image(ContentStore const& store, std::string const& repository,
                           std::string const& tag);
 
+// Removes every record whose digest or manifest digest is `digest` (`rmi name@sha256:...`),
+// within `repository` when it is not empty. Returns how many went.
+Result<std::size_t> remove_images_by_digest(ContentStore const& store,
+                                            std::string const& repository,
+                                            std::string const& digest);
+
 } // namespace microvm::image

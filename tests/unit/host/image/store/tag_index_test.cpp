@@ -60,6 +60,19 @@ TEST_F(StoreTagIndex, PutFindReplaceRemove) {
     EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+TEST_F(StoreTagIndex, RemoveByDigest) {
+    auto a1 = image("r/a", "1", {"m-a"});
+    auto a2 = image("r/a", "2", {"m-a"});
+    auto b = image("r/b", "1", {"m-a"});
+    for (auto const& r : {a1, a2, b}) {
+        ASSERT_TRUE(put_image(*store, r));
+    }
+    EXPECT_EQ(remove_images_by_digest(*store, "r/a", a1.digest).value(), 2u);
+    EXPECT_EQ(remove_images_by_digest(*store, "r/a", a1.digest).value(), 0u);
+    EXPECT_EQ(list_images(*store)->size(), 1u);
+    EXPECT_EQ(remove_images_by_digest(*store, "", a1.digest).value(), 1u);
+}
+
 TEST_F(StoreTagIndex, ConcurrentWritersLoseNothing) {
     std::vector<std::jthread> writers;
     for (int i = 0; i < 8; ++i) {
