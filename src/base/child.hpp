@@ -19,20 +19,35 @@ struct ExitStatus {
 
     static ExitStatus from_wait_status(int status);
     bool success() const { return kind == Kind::exited && value == 0; }
+    // The shell's convention: the exit code, or 128 + the signal number.
+    int code() const { return kind == Kind::signaled ? 128 + value : value; }
     // "exit status 3" or "killed by signal 9 (Killed)".
     std::string describe() const;
+
+    friend bool operator==(ExitStatus const&, ExitStatus const&) = default;
+};
+
+// What kill() and the destructor's SIGKILL reach.
+enum class KillScope {
+    // The child alone.
+    process,
+    // The child's whole process group: for a child that leads its own group (one started in a
+    // new session), so that what it started dies with it.
+    process_group,
 };
 
 // Owns a child process until it has been reaped. A pidfd comes with it so that a poll() loop can
 // wait for several children and signals at once.
 //
-// A Child must be waited for; one destroyed while the process may still run is killed with
-// SIGKILL and reaped, so that no process outlives its owner and no zombie is left.
+// The owner ends a Child one of three ways: wait() for it, kill it (which also reaps it), or
+// detach() it. One destroyed while it is still owned is killed with SIGKILL and reaped, so that
+// no process outlives its owner by accident and no zombie is left.
 class Child {
 public:
     // Adopts `pid`, a child of this process that nothing else reaps. If no pidfd can be opened
-    // the child is killed and reaped, and the error returned.
-    static Result<Child> adopt(pid_t pid);
+    // the child is killed and reaped, and the error returned. Fails for a pid below 2, which
+    // cannot be our child and which kill() must never reach (kill(-1) signals everyone).
+    static Result<Child> adopt(pid_t pid, KillScope scope = KillScope::process);
 
     Child(Child&& other) noexcept;
     Child& operator=(Child&& other) noexcept;
@@ -43,23 +58,35 @@ public:
     pid_t pid() const { return m_pid; }
     // Becomes readable (POLLIN) when the process exits.
     int pidfd() const { return m_pidfd.get(); }
-    // True until the process has been reaped.
-    bool reaped() const { return m_pid <= 0; }
+    // True until the process has been reaped or detached.
+    bool owned() const { return m_pid > 0; }
 
-    // Sends `signo`. Safe against pid reuse: an unreaped child keeps its pid.
+    // Sends `signo` to the process alone. Safe against pid reuse: an unreaped child keeps its
+    // pid.
     Result<void> signal(int signo);
     // Blocks until the process exits, then reaps it.
     Result<ExitStatus> wait();
     // Reaps the process if it has exited; nullopt while it runs.
     Result<std::optional<ExitStatus>> try_wait();
-    // SIGKILL, then reap. Does nothing once reaped.
+    // SIGKILL to the KillScope, then reaps the process and reports how it ended.
+    Result<ExitStatus> kill();
+    // kill() for paths that cannot report a failure. Does nothing once no longer owned.
     void kill_and_reap() noexcept;
+    // Gives up ownership without waiting: the process keeps running and the caller becomes
+    // responsible for reaping it. Returns its pid.
+    pid_t detach();
 
 private:
-    Child(pid_t pid, Fd pidfd) : m_pid(pid), m_pidfd(std::move(pidfd)) {}
+    Child(pid_t pid, Fd pidfd, KillScope scope)
+        : m_pid(pid), m_pidfd(std::move(pidfd)), m_scope(scope) {}
+
+    // SIGKILL to the KillScope; 0 or the errno of kill(2).
+    int send_kill() noexcept;
+    void forget() noexcept;
 
     pid_t m_pid = -1;
     Fd m_pidfd;
+    KillScope m_scope = KillScope::process;
 };
 
 } // namespace microvm::base

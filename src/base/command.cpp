@@ -44,15 +44,21 @@ void reset_signals() {
 }
 
 // The child side of spawn() and run_in_child(). Never returns.
-[[noreturn]] void child_main(Command const* command, char* const* argv, int report_fd, int devnull,
-                             pid_t parent, ChildStep const& step) {
+[[noreturn]] void child_main(Command const* command, char* const* argv, char* const* envp,
+                             int report_fd, int devnull, pid_t parent, ChildStep const& step) {
     reset_signals();
-    if (::prctl(PR_SET_PDEATHSIG, command ? command->death_signal : SIGKILL) < 0) {
-        report_and_exit(report_fd, errno, "prctl(PR_SET_PDEATHSIG)");
+    int const death_signal = command ? command->death_signal : SIGKILL;
+    if (death_signal != 0) {
+        if (::prctl(PR_SET_PDEATHSIG, death_signal) < 0) {
+            report_and_exit(report_fd, errno, "prctl(PR_SET_PDEATHSIG)");
+        }
+        // The parent may have died before the death signal was armed.
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
     }
-    // The parent may have died before the death signal was armed.
-    if (::getppid() != parent) {
-        ::_exit(127);
+    if (command != nullptr && command->session == Session::new_session && ::setsid() < 0) {
+        report_and_exit(report_fd, errno, "setsid");
     }
     if (command != nullptr) {
         int highest = 2;
@@ -100,7 +106,7 @@ void reset_signals() {
     if (command == nullptr) {
         ::_exit(0);
     }
-    ::execve(command->path.c_str(), argv, environ);
+    ::execve(command->path.c_str(), argv, envp != nullptr ? envp : environ);
     report_and_exit(report_fd, errno, "execve");
 }
 
@@ -108,6 +114,7 @@ void reset_signals() {
 // run_in_child, exited successfully).
 Result<pid_t> fork_and_report(Command const* command, ChildStep const& step) {
     std::vector<char*> argv;
+    std::vector<char*> envp;
     if (command != nullptr) {
         if (command->path.empty() || command->path.front() != '/') {
             return fail("spawn: not an absolute path: \"" + command->path + "\"");
@@ -122,6 +129,12 @@ Result<pid_t> fork_and_report(Command const* command, ChildStep const& step) {
             argv.push_back(const_cast<char*>(arg.c_str()));
         }
         argv.push_back(nullptr);
+        if (command->env) {
+            for (auto const& entry : *command->env) {
+                envp.push_back(const_cast<char*>(entry.c_str()));
+            }
+            envp.push_back(nullptr);
+        }
     }
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) < 0) {
@@ -139,7 +152,8 @@ Result<pid_t> fork_and_report(Command const* command, ChildStep const& step) {
         return fail_errno("fork");
     }
     if (pid == 0) {
-        child_main(command, argv.data(), write_end.get(), devnull.get(), parent, step);
+        child_main(command, argv.data(), envp.empty() ? nullptr : envp.data(), write_end.get(),
+                   devnull.get(), parent, step);
     }
     write_end.reset();
     ChildReport report;
@@ -169,7 +183,8 @@ Result<pid_t> fork_and_report(Command const* command, ChildStep const& step) {
 
 Result<Child> spawn(Command const& command) {
     pid_t const pid = TRY(fork_and_report(&command, command.before_exec));
-    return Child::adopt(pid);
+    return Child::adopt(pid, command.session == Session::new_session ? KillScope::process_group
+                                                                     : KillScope::process);
 }
 
 Result<void> run_in_child(ChildStep const& step) {

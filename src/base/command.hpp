@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,15 @@ struct ChildStepStatus {
     bool failed() const { return error != 0; }
 };
 
+// Whether the child stays in the caller's session.
+enum class Session {
+    inherit,
+    // setsid(): the child leads a new session and process group, so that it keeps no
+    // controlling terminal and killing its group reaches everything it starts. Its Child kills
+    // with KillScope::process_group.
+    new_session,
+};
+
 // Runs in the forked child. Only async-signal-safe calls belong here (system calls on data that
 // was prepared before the fork), since the child is a copy of a possibly multi-threaded parent.
 using ChildStep = std::function<ChildStepStatus()>;
@@ -41,15 +51,19 @@ struct Command {
     // connected to /dev/null; every other descriptor is closed at exec.
     std::vector<FdMapping> fds;
     // Sent to the child when the parent thread dies: a second line of defence so that no child
-    // outlives the parent even when the parent is killed with SIGKILL.
+    // outlives the parent even when the parent is killed with SIGKILL. 0 for none, for a child
+    // meant to outlive its parent (a detached runner).
     int death_signal = SIGKILL;
     // Runs in the child after the descriptors are in place and before exec.
     ChildStep before_exec;
+    Session session = Session::inherit;
+    // The child's entire environment, "KEY=VALUE"; nullopt inherits the parent's.
+    std::optional<std::vector<std::string>> env = std::nullopt;
 };
 
 // Forks and executes `command`. Succeeds once the exec has succeeded; a failed step or exec is
-// reported with its errno (the child is reaped then). The environment is inherited; the signal
-// mask and dispositions are reset to their defaults.
+// reported with its errno (the child is reaped then). The signal mask and dispositions are reset
+// to their defaults.
 Result<Child> spawn(Command const& command);
 
 // Runs `step` in a forked child that exits right after, and reports its outcome. For asking

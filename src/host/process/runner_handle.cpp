@@ -6,8 +6,8 @@
 
 namespace microvm::process {
 
-RunnerProcessHandle::RunnerProcessHandle(Child child)
-    : m_identity(child.identity()), m_child(std::move(child)) {}
+RunnerProcessHandle::RunnerProcessHandle(SpawnedRunner runner)
+    : m_identity(std::move(runner.identity)), m_child(std::move(runner.child)) {}
 
 RunnerProcessHandle::RunnerProcessHandle(ProcessIdentity identity)
     : m_identity(std::move(identity)) {}

@@ -5,9 +5,10 @@
 #include <optional>
 #include <string>
 
+#include "base/child.hpp"
 #include "host/hypervisor/backend.hpp"
-#include "host/process/child.hpp"
 #include "host/process/identity.hpp"
+#include "host/process/spawn.hpp"
 
 namespace microvm::process {
 
@@ -17,7 +18,7 @@ namespace microvm::process {
 class RunnerProcessHandle final : public hypervisor::VmHandle {
 public:
     // A runner this process started: wait() reaps it and reports its exit status.
-    explicit RunnerProcessHandle(Child child);
+    explicit RunnerProcessHandle(SpawnedRunner runner);
     // A runner started by another process (its identity read back from the VM's state):
     // stop() and alive() work, wait() blocks until it exits but cannot learn its status.
     explicit RunnerProcessHandle(ProcessIdentity identity);
@@ -46,8 +47,8 @@ private:
     Result<int> reap();
 
     ProcessIdentity m_identity;
-    std::optional<Child> m_child;
-    std::optional<ExitStatus> m_exit;
+    std::optional<base::Child> m_child;
+    std::optional<base::ExitStatus> m_exit;
 };
 
 } // namespace microvm::process

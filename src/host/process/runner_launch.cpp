@@ -13,14 +13,14 @@ Result<std::unique_ptr<RunnerProcessHandle>> launch_runner(contract::RunnerConfi
     auto dir = TRY_CTX(base::open_root(options.vm_dir), context);
     TRY_CTX(base::write_file_in_root(dir, runner_config_file, contract::serialize(config), 0600),
             context);
-    auto child = TRY_CTX(spawn_runner(SpawnOptions{
-                             .runner = options.runner,
-                             .config_path = options.vm_dir / runner_config_file,
-                             .log_path = options.vm_dir / runner_log_file,
-                             .env = options.env,
-                         }),
-                         context);
-    return std::make_unique<RunnerProcessHandle>(std::move(child));
+    auto runner = TRY_CTX(spawn_runner(SpawnOptions{
+                              .runner = options.runner,
+                              .config_path = options.vm_dir / runner_config_file,
+                              .log_path = options.vm_dir / runner_log_file,
+                              .env = options.env,
+                          }),
+                          context);
+    return std::make_unique<RunnerProcessHandle>(std::move(runner));
 }
 
 } // namespace microvm::process

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "base/child.hpp"
 #include "base/error.hpp"
-#include "host/process/child.hpp"
+#include "host/process/identity.hpp"
 
 namespace microvm::process {
 
@@ -22,12 +23,20 @@ struct SpawnOptions {
     std::vector<std::string> env = {};
 };
 
+// A runner this process started: the child to reap (whose kill() reaches the runner's whole
+// process group), and the identity to persist so that other processes can find it.
+struct SpawnedRunner {
+    base::Child child;
+    ProcessIdentity identity;
+};
+
 // Starts `runner config_path` in a new session (so its PID is also its process group ID and
 // stop() can reach everything it starts), with stdin on /dev/null, stdout and stderr on the
-// log file, every other descriptor closed, and default signal dispositions and an empty
-// signal mask. Returns once the runner has been executed. Fails when the runner path is not
-// absolute or not executable, or the log file cannot be opened; nothing is left running then.
-Result<Child> spawn_runner(SpawnOptions const& options);
+// log file, every other descriptor closed, default signal dispositions, an empty signal mask
+// and no death signal (the VM outlives its starter). Returns once the runner has been
+// executed. Fails when the runner path is not absolute or not executable, or the log file
+// cannot be opened; nothing is left running then.
+Result<SpawnedRunner> spawn_runner(SpawnOptions const& options);
 
 // This process's environment as "KEY=VALUE" entries, for callers that pass it on.
 std::vector<std::string> current_environment();

@@ -24,7 +24,7 @@ TEST(Child, TryWaitIsEmptyWhileRunning) {
     ASSERT_TRUE(status);
     EXPECT_FALSE(*status);
     child.kill_and_reap();
-    EXPECT_TRUE(child.reaped());
+    EXPECT_FALSE(child.owned());
 }
 
 TEST(Child, ThePidfdBecomesReadableOnExit) {
@@ -55,10 +55,15 @@ TEST(Child, MoveTransfersOwnership) {
     Child first = sleeper();
     pid_t const pid = first.pid();
     Child second = std::move(first);
-    EXPECT_TRUE(first.reaped());
+    EXPECT_FALSE(first.owned());
     EXPECT_EQ(second.pid(), pid);
     EXPECT_FALSE(first.signal(SIGKILL));
     second.kill_and_reap();
+}
+
+TEST(ExitStatus, ShellConvention) {
+    EXPECT_EQ((ExitStatus{.kind = ExitStatus::Kind::exited, .value = 3}).code(), 3);
+    EXPECT_EQ((ExitStatus{.kind = ExitStatus::Kind::signaled, .value = SIGKILL}).code(), 137);
 }
 
 } // namespace

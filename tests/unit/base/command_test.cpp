@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "base/command.hpp"
 #include "base/fd.hpp"
 
@@ -31,6 +33,11 @@ std::string read_all(int fd) {
     return text;
 }
 
+std::string read_file(std::string const& path) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    return fd ? read_all(fd.get()) : std::string();
+}
+
 TEST(Spawn, RunsTheProgramAndReportsItsExitStatus) {
     auto child = spawn(command({"/bin/sh", "-c", "exit 3"}));
     ASSERT_TRUE(child) << child.error().text();
@@ -39,7 +46,7 @@ TEST(Spawn, RunsTheProgramAndReportsItsExitStatus) {
     EXPECT_EQ(status->kind, ExitStatus::Kind::exited);
     EXPECT_EQ(status->value, 3);
     EXPECT_EQ(status->describe(), "exit status 3");
-    EXPECT_TRUE(child->reaped());
+    EXPECT_FALSE(child->owned());
 }
 
 TEST(Spawn, AMissingProgramIsReportedWithItsPath) {
@@ -120,6 +127,54 @@ TEST(Spawn, SignalsAreResetForTheChild) {
     ASSERT_TRUE(status);
     EXPECT_EQ(status->kind, ExitStatus::Kind::signaled);
     EXPECT_EQ(status->value, SIGTERM);
+}
+
+TEST(Spawn, AnExplicitEnvironmentIsTheWholeEnvironment) {
+    ::setenv("MICROVM_COMMAND_TEST_LEAK", "leaked", 1);
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    Fd read_end(out[0]);
+    Fd write_end(out[1]);
+    auto cmd = command({"/bin/sh", "-c", "echo \"$GIVEN/${MICROVM_COMMAND_TEST_LEAK:-unset}\""},
+                       {{write_end.get(), 1}});
+    cmd.env = std::vector<std::string>{"GIVEN=yes"};
+    auto child = spawn(cmd);
+    ::unsetenv("MICROVM_COMMAND_TEST_LEAK");
+    ASSERT_TRUE(child) << child.error().text();
+    write_end.reset();
+    EXPECT_EQ(read_all(read_end.get()), "yes/unset\n");
+    EXPECT_TRUE(child->wait()->success());
+}
+
+// In a new session the child leads its own group, and kill() reaches what it started.
+TEST(Spawn, ANewSessionIsKilledAsAGroup) {
+    int out[2];
+    ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    Fd read_end(out[0]);
+    Fd write_end(out[1]);
+    auto cmd = command({"/bin/sh", "-c", "sleep 100 & echo $!; wait"}, {{write_end.get(), 1}});
+    cmd.session = Session::new_session;
+    auto child = spawn(cmd);
+    ASSERT_TRUE(child) << child.error().text();
+    write_end.reset();
+    EXPECT_EQ(::getsid(child->pid()), child->pid());
+    char line[32] = {};
+    ASSERT_GT(::read(read_end.get(), line, sizeof(line) - 1), 0);
+    pid_t const grandchild = std::atoi(line);
+    ASSERT_GT(grandchild, 1);
+    auto const status = child->kill();
+    ASSERT_TRUE(status) << status.error().text();
+    EXPECT_EQ(status->value, SIGKILL);
+    // The grandchild was killed too. Someone else reaps it, so a zombie counts as gone.
+    auto gone = [grandchild] {
+        std::string const stat = read_file("/proc/" + std::to_string(grandchild) + "/stat");
+        auto const close = stat.rfind(')');
+        return close == std::string::npos || stat.substr(close + 2, 1) == "Z";
+    };
+    for (int i = 0; i < 2000 && !gone(); ++i) {
+        ::usleep(10000);
+    }
+    EXPECT_TRUE(gone());
 }
 
 TEST(RunInChild, ReportsTheStepsOutcome) {

@@ -38,7 +38,7 @@ public:
         : m_qemu(qemu), m_daemons(daemons), m_signals(signals), m_qmp(qmp_socket_path) {}
 
     Result<SupervisionOutcome> run() {
-        while (!m_qemu.reaped()) {
+        while (m_qemu.owned()) {
             TRY(wait_for_event());
             if (auto status = TRY(m_qemu.try_wait())) {
                 m_outcome.qemu = *status;
@@ -57,7 +57,7 @@ private:
     Result<void> wait_for_event() {
         std::vector<pollfd> fds = {{m_signals.fd(), POLLIN, 0}, {m_qemu.pidfd(), POLLIN, 0}};
         for (auto const& daemon : m_daemons) {
-            if (!daemon.child.reaped()) {
+            if (daemon.child.owned()) {
                 fds.push_back({daemon.child.pidfd(), POLLIN, 0});
             }
         }
@@ -70,7 +70,7 @@ private:
 
     Result<void> reap_daemons() {
         for (auto& daemon : m_daemons) {
-            if (daemon.child.reaped()) {
+            if (!daemon.child.owned()) {
                 continue;
             }
             auto const status = TRY(daemon.child.try_wait());
@@ -148,7 +148,7 @@ Result<SupervisionOutcome> supervise(base::Child& qemu, std::vector<ShareDaemon>
 
 void stop_daemons(std::vector<ShareDaemon>& daemons) {
     for (auto& daemon : daemons) {
-        if (!daemon.child.reaped()) {
+        if (daemon.child.owned()) {
             (void)daemon.child.signal(SIGTERM);
         }
     }
@@ -156,7 +156,7 @@ void stop_daemons(std::vector<ShareDaemon>& daemons) {
     for (;;) {
         std::vector<pollfd> fds;
         for (auto& daemon : daemons) {
-            if (!daemon.child.reaped()) {
+            if (daemon.child.owned()) {
                 auto const status = daemon.child.try_wait();
                 if (!status || *status) {
                     continue; // reaped now (or not waitable: the destructor kills it)
@@ -176,7 +176,7 @@ void stop_daemons(std::vector<ShareDaemon>& daemons) {
         }
     }
     for (auto& daemon : daemons) {
-        if (!daemon.child.reaped()) {
+        if (daemon.child.owned()) {
             spdlog::warn("virtiofsd for share \"{}\" did not stop; killing it", daemon.tag);
             daemon.child.kill_and_reap();
         }

@@ -13,14 +13,14 @@ using namespace std::chrono_literals;
 class PidfdTest : public ProcessTest, public ::testing::WithParamInterface<GroupSignalMethod> {
 protected:
     // Starts a runner stand-in with one grandchild in its group; returns the grandchild's PID.
-    pid_t spawn_with_grandchild(std::optional<Child>& child) {
+    pid_t spawn_with_grandchild(std::optional<SpawnedRunner>& runner) {
         auto pidfile = dir() / "grandchild";
         auto spawned = spawn_script("sleep 1000 &\necho $! > " + pidfile.string() + "\nwait\n");
         EXPECT_TRUE(spawned) << spawned.error().text();
         if (!spawned) {
             return 0;
         }
-        child.emplace(std::move(*spawned));
+        runner.emplace(std::move(*spawned));
         auto line = wait_for_line(pidfile);
         pid_t pid = 0;
         std::from_chars(line.data(), line.data() + line.size(), pid);
@@ -29,26 +29,26 @@ protected:
 };
 
 TEST_P(PidfdTest, SignalsTheWholeGroup) {
-    std::optional<Child> child;
-    pid_t grandchild = spawn_with_grandchild(child);
+    std::optional<SpawnedRunner> runner;
+    pid_t grandchild = spawn_with_grandchild(runner);
     ASSERT_GT(grandchild, 1);
-    auto pidfd = open_pidfd(child->pid());
+    auto pidfd = open_pidfd(runner->child.pid());
     ASSERT_TRUE(pidfd && *pidfd);
 
-    auto sent = signal_group(**pidfd, child->pid(), SIGKILL, GetParam());
+    auto sent = signal_group(**pidfd, runner->child.pid(), SIGKILL, GetParam());
     ASSERT_TRUE(sent) << sent.error().text();
     EXPECT_TRUE(*sent);
-    EXPECT_EQ(child->wait().value_or(ExitStatus{}).signal, SIGKILL);
+    EXPECT_EQ(runner->child.wait().value_or(base::ExitStatus{}), killed_by(SIGKILL));
     EXPECT_TRUE(eventually_gone(grandchild));
 }
 
 TEST_P(PidfdTest, NothingIsSignalledOnceTheLeaderIsReaped) {
-    auto child = spawn_script("exit 0\n");
-    ASSERT_TRUE(child) << child.error().text();
-    pid_t pid = child->pid();
+    auto spawned = spawn_script("exit 0\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    pid_t pid = spawned->child.pid();
     auto pidfd = open_pidfd(pid);
     ASSERT_TRUE(pidfd && *pidfd);
-    ASSERT_TRUE(child->wait());
+    ASSERT_TRUE(spawned->child.wait());
 
     auto sent = signal_group(**pidfd, pid, SIGKILL, GetParam());
     ASSERT_TRUE(sent) << sent.error().text();
@@ -74,20 +74,20 @@ INSTANTIATE_TEST_SUITE_P(Methods, PidfdTest,
 using PidfdOpenWaitTest = ProcessTest;
 
 TEST_F(PidfdOpenWaitTest, WaitReportsExitAndTimeout) {
-    auto child = spawn_script("sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    auto pidfd = open_pidfd(child->pid());
+    auto spawned = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    auto pidfd = open_pidfd(spawned->child.pid());
     ASSERT_TRUE(pidfd && *pidfd);
     EXPECT_EQ(wait_pidfd(**pidfd, 0ms).value_or(true), false);
-    ASSERT_TRUE(child->kill());
+    ASSERT_TRUE(spawned->child.kill());
     EXPECT_EQ(wait_pidfd(**pidfd, std::nullopt).value_or(false), true);
 }
 
 TEST_F(PidfdOpenWaitTest, OpenOfNoProcessIsEmpty) {
-    auto child = spawn_script("exit 0\n");
-    ASSERT_TRUE(child) << child.error().text();
-    pid_t pid = child->pid();
-    ASSERT_TRUE(child->wait());
+    auto spawned = spawn_script("exit 0\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    pid_t pid = spawned->child.pid();
+    ASSERT_TRUE(spawned->child.wait());
     auto pidfd = open_pidfd(pid);
     ASSERT_TRUE(pidfd) << pidfd.error().text();
     EXPECT_FALSE(*pidfd);

@@ -19,6 +19,10 @@ namespace microvm::process::test {
 
 inline std::filesystem::path const shell = "/bin/sh";
 
+inline base::ExitStatus killed_by(int signal) {
+    return {.kind = base::ExitStatus::Kind::signaled, .value = signal};
+}
+
 class ProcessTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -31,8 +35,8 @@ protected:
     std::filesystem::path log() const { return dir() / "runner.log"; }
 
     // Starts /bin/sh on `script` through spawn_runner().
-    Result<Child> spawn_script(std::string const& script,
-                               std::vector<std::string> env = {"PATH=/usr/bin:/bin"}) {
+    Result<SpawnedRunner> spawn_script(std::string const& script,
+                                       std::vector<std::string> env = {"PATH=/usr/bin:/bin"}) {
         auto path = dir() / ("script" + std::to_string(m_scripts++) + ".sh");
         microvm::test::write_file(path, script);
         return spawn_runner(

@@ -11,9 +11,9 @@ using namespace std::chrono_literals;
 using RunnerHandleTest = ProcessTest;
 
 TEST_F(RunnerHandleTest, WaitReportsTheExitStatus) {
-    auto child = spawn_script("exit 42\n");
-    ASSERT_TRUE(child) << child.error().text();
-    RunnerProcessHandle handle(std::move(*child));
+    auto spawned = spawn_script("exit 42\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    RunnerProcessHandle handle(std::move(*spawned));
     auto status = handle.wait();
     ASSERT_TRUE(status) << status.error().text();
     EXPECT_EQ(*status, 42);
@@ -24,10 +24,10 @@ TEST_F(RunnerHandleTest, WaitReportsTheExitStatus) {
 }
 
 TEST_F(RunnerHandleTest, StopTerminatesAndReaps) {
-    auto child = spawn_script("sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    pid_t pid = child->pid();
-    RunnerProcessHandle handle(std::move(*child));
+    auto spawned = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    pid_t pid = spawned->child.pid();
+    RunnerProcessHandle handle(std::move(*spawned));
     EXPECT_EQ(handle.id(), std::to_string(pid));
     EXPECT_TRUE(handle.alive());
     auto stopped = handle.stop(30s);
@@ -38,32 +38,32 @@ TEST_F(RunnerHandleTest, StopTerminatesAndReaps) {
 }
 
 TEST_F(RunnerHandleTest, DroppingTheHandleLeavesTheRunnerRunning) {
-    auto child = spawn_script("sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    ProcessIdentity identity = child->identity();
-    { RunnerProcessHandle handle(std::move(*child)); }
+    auto spawned = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    ProcessIdentity identity = spawned->identity;
+    { RunnerProcessHandle handle(std::move(*spawned)); }
     EXPECT_TRUE(alive(identity));
-    Child again(identity);
-    ASSERT_TRUE(again.kill());
+    auto again = base::Child::adopt(identity.pid, base::KillScope::process_group);
+    ASSERT_TRUE(again && again->kill());
 }
 
 TEST_F(RunnerHandleTest, AHandleFromAnIdentityStopsButCannotTellTheStatus) {
-    auto child = spawn_script("sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    RunnerProcessHandle handle(child->identity());
+    auto spawned = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    RunnerProcessHandle handle(spawned->identity);
     EXPECT_TRUE(handle.alive());
     ASSERT_TRUE(handle.stop(30s));
     EXPECT_FALSE(handle.alive());
     auto status = handle.wait();
     ASSERT_FALSE(status);
     EXPECT_NE(status.error().text().find("exit status is unknown"), std::string::npos);
-    EXPECT_EQ(child->wait().value_or(ExitStatus{}).signal, SIGTERM);
+    EXPECT_EQ(spawned->child.wait().value_or(base::ExitStatus{}), killed_by(SIGTERM));
 }
 
 TEST_F(RunnerHandleTest, StopFromAnotherThreadEndsAWait) {
-    auto child = spawn_script("sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    RunnerProcessHandle handle(std::move(*child));
+    auto spawned = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    RunnerProcessHandle handle(std::move(*spawned));
     std::thread stopper([identity = handle.identity()] { (void)stop(identity, 30s); });
     auto status = handle.wait();
     stopper.join();

@@ -13,22 +13,22 @@ namespace {
 using SpawnTest = ProcessTest;
 
 TEST_F(SpawnTest, RunnerLeadsItsOwnSession) {
-    auto child = spawn_script("echo started\nexec sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    EXPECT_EQ(::getsid(child->pid()), child->pid());
-    EXPECT_EQ(::getpgid(child->pid()), child->pid());
-    EXPECT_NE(::getsid(child->pid()), ::getsid(0));
-    auto status = child->kill();
+    auto spawned = spawn_script("echo started\nexec sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    EXPECT_EQ(::getsid(spawned->child.pid()), spawned->child.pid());
+    EXPECT_EQ(::getpgid(spawned->child.pid()), spawned->child.pid());
+    EXPECT_NE(::getsid(spawned->child.pid()), ::getsid(0));
+    auto status = spawned->child.kill();
     ASSERT_TRUE(status) << status.error().text();
-    EXPECT_EQ(status->signal, SIGKILL);
+    EXPECT_EQ(*status, killed_by(SIGKILL));
 }
 
 TEST_F(SpawnTest, StdinIsDevNullAndOutputIsAppendedToAPrivateLog) {
     microvm::test::write_file(log(), "earlier\n");
     ::chmod(log().c_str(), 0644);
-    auto child = spawn_script("readlink /proc/self/fd/0\necho to-stderr >&2\nexit 7\n");
-    ASSERT_TRUE(child) << child.error().text();
-    auto status = child->wait();
+    auto spawned = spawn_script("readlink /proc/self/fd/0\necho to-stderr >&2\nexit 7\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    auto status = spawned->child.wait();
     ASSERT_TRUE(status) << status.error().text();
     EXPECT_EQ(status->code(), 7);
     EXPECT_EQ(microvm::test::read_file(log()), "earlier\n/dev/null\nto-stderr\n");
@@ -38,9 +38,9 @@ TEST_F(SpawnTest, StdinIsDevNullAndOutputIsAppendedToAPrivateLog) {
 }
 
 TEST_F(SpawnTest, NewLogIsCreatedPrivate) {
-    auto child = spawn_script("echo hi\n");
-    ASSERT_TRUE(child) << child.error().text();
-    ASSERT_TRUE(child->wait());
+    auto spawned = spawn_script("echo hi\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    ASSERT_TRUE(spawned->child.wait());
     struct stat st {};
     ASSERT_EQ(::stat(log().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600u);
@@ -52,24 +52,24 @@ TEST_F(SpawnTest, OnlyTheGivenEnvironmentAndNoInheritedDescriptors) {
     base::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     int leaked = ::dup2(null.get(), 57);
     ASSERT_EQ(leaked, 57);
-    auto child = spawn_script("echo \"$GIVEN/${MICROVM_SPAWN_TEST_LEAK:-unset}\"\n"
-                              "ls /proc/$$/fd | grep -x 57 || echo no-57\n",
-                              {"GIVEN=yes", "PATH=/usr/bin:/bin"});
+    auto spawned = spawn_script("echo \"$GIVEN/${MICROVM_SPAWN_TEST_LEAK:-unset}\"\n"
+                                "ls /proc/$$/fd | grep -x 57 || echo no-57\n",
+                                {"GIVEN=yes", "PATH=/usr/bin:/bin"});
     ::close(leaked);
     ::unsetenv("MICROVM_SPAWN_TEST_LEAK");
-    ASSERT_TRUE(child) << child.error().text();
-    ASSERT_TRUE(child->wait());
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    ASSERT_TRUE(spawned->child.wait());
     EXPECT_EQ(microvm::test::read_file(log()), "yes/unset\nno-57\n");
 }
 
 TEST_F(SpawnTest, IdentityIsTheResolvedRunner) {
-    auto child = spawn_script("exec sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    auto const& identity = child->identity();
-    EXPECT_EQ(identity.pid, child->pid());
+    auto spawned = spawn_script("exec sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    auto const& identity = spawned->identity;
+    EXPECT_EQ(identity.pid, spawned->child.pid());
     EXPECT_EQ(identity.exe, std::filesystem::canonical(shell));
     EXPECT_NE(identity.start_time, 0u);
-    ASSERT_TRUE(child->kill());
+    ASSERT_TRUE(spawned->child.kill());
 }
 
 TEST_F(SpawnTest, BadRunnerPathsAreErrors) {
@@ -90,29 +90,24 @@ TEST_F(SpawnTest, BadRunnerPathsAreErrors) {
 TEST_F(SpawnTest, DroppingAnOwnedChildKillsAndReapsIt) {
     pid_t pid = 0;
     {
-        auto child = spawn_script("exec sleep 1000\n");
-        ASSERT_TRUE(child) << child.error().text();
-        pid = child->pid();
+        auto spawned = spawn_script("exec sleep 1000\n");
+        ASSERT_TRUE(spawned) << spawned.error().text();
+        pid = spawned->child.pid();
     }
     // Reaped, not merely killed: not even a zombie is left.
     EXPECT_FALSE(read_stat(pid));
 }
 
 TEST_F(SpawnTest, DetachedChildIsLeftRunning) {
-    auto child = spawn_script("exec sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    auto identity = child->detach();
-    EXPECT_FALSE(child->owned());
-    { auto dropped = std::move(*child); }
-    EXPECT_FALSE(gone(identity.pid));
+    auto spawned = spawn_script("exec sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    pid_t const pid = spawned->child.detach();
+    EXPECT_FALSE(spawned->child.owned());
+    { auto dropped = std::move(*spawned); }
+    EXPECT_FALSE(gone(pid));
     // Take it back so the test leaves nothing behind.
-    Child again(identity);
-    ASSERT_TRUE(again.kill());
-}
-
-TEST(ExitStatus, ShellConvention) {
-    EXPECT_EQ((ExitStatus{.exit_code = 3, .signal = 0}).code(), 3);
-    EXPECT_EQ((ExitStatus{.exit_code = 0, .signal = SIGKILL}).code(), 137);
+    auto again = base::Child::adopt(pid, base::KillScope::process_group);
+    ASSERT_TRUE(again && again->kill());
 }
 
 } // namespace

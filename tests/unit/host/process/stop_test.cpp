@@ -23,45 +23,45 @@ protected:
 
 TEST_F(StopTest, SigtermStopsTheRunnerAndItsGroup) {
     auto pidfile = dir() / "grandchild";
-    auto child = spawn_script("sleep 1000 &\necho $! > " + pidfile.string() + "\nwait\n");
-    ASSERT_TRUE(child) << child.error().text();
+    auto spawned = spawn_script("sleep 1000 &\necho $! > " + pidfile.string() + "\nwait\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
     pid_t grandchild = pid_from(pidfile);
     ASSERT_GT(grandchild, 1);
-    EXPECT_TRUE(alive(child->identity()));
+    EXPECT_TRUE(alive(spawned->identity));
 
-    auto outcome = stop(child->identity(), 60s);
+    auto outcome = stop(spawned->identity, 60s);
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(*outcome, StopOutcome::terminated);
-    auto status = child->wait();
+    auto status = spawned->child.wait();
     ASSERT_TRUE(status);
-    EXPECT_EQ(status->signal, SIGTERM);
+    EXPECT_EQ(*status, killed_by(SIGTERM));
     EXPECT_TRUE(eventually_gone(grandchild));
 }
 
 TEST_F(StopTest, ARunnerIgnoringSigtermIsKilledWithItsGroup) {
     auto pidfile = dir() / "grandchild";
     // The ignored disposition is inherited, so the grandchild ignores SIGTERM as well.
-    auto child =
+    auto spawned =
         spawn_script("trap '' TERM\nsleep 1000 &\necho $! > " + pidfile.string() + "\nwait\n");
-    ASSERT_TRUE(child) << child.error().text();
+    ASSERT_TRUE(spawned) << spawned.error().text();
     pid_t grandchild = pid_from(pidfile);
     ASSERT_GT(grandchild, 1);
 
-    auto outcome = stop(child->identity(), 200ms);
+    auto outcome = stop(spawned->identity, 200ms);
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(*outcome, StopOutcome::killed);
-    auto status = child->wait();
+    auto status = spawned->child.wait();
     ASSERT_TRUE(status);
-    EXPECT_EQ(status->signal, SIGKILL);
+    EXPECT_EQ(*status, killed_by(SIGKILL));
     EXPECT_TRUE(eventually_gone(grandchild));
 }
 
 TEST_F(StopTest, LeftoversOfAnExitedRunnerAreKilled) {
     auto pidfile = dir() / "grandchild";
     // The runner exits on SIGTERM, but leaves a child behind that ignores it.
-    auto child = spawn_script("(trap '' TERM; exec sleep 1000) &\necho $! > " + pidfile.string() +
-                              "\nwait\n");
-    ASSERT_TRUE(child) << child.error().text();
+    auto spawned = spawn_script("(trap '' TERM; exec sleep 1000) &\necho $! > " + pidfile.string() +
+                                "\nwait\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
     pid_t grandchild = pid_from(pidfile);
     ASSERT_GT(grandchild, 1);
     // The subshell installs its trap before exec; wait until sleep runs with it.
@@ -69,20 +69,20 @@ TEST_F(StopTest, LeftoversOfAnExitedRunnerAreKilled) {
         std::this_thread::sleep_for(10ms);
     }
 
-    auto outcome = stop(child->identity(), 60s);
+    auto outcome = stop(spawned->identity, 60s);
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(*outcome, StopOutcome::terminated);
-    ASSERT_TRUE(child->wait());
+    ASSERT_TRUE(spawned->child.wait());
     EXPECT_TRUE(eventually_gone(grandchild));
 }
 
 TEST_F(StopTest, MismatchedIdentityIsNeverSignalled) {
-    auto child = spawn_script("trap 'echo got-term; exit 0' TERM\nwhile :; do sleep 1; done\n");
-    ASSERT_TRUE(child) << child.error().text();
+    auto spawned = spawn_script("trap 'echo got-term; exit 0' TERM\nwhile :; do sleep 1; done\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
 
-    auto other_exe = child->identity();
+    auto other_exe = spawned->identity;
     other_exe.exe = "/usr/lib/elsewhere/" + other_exe.exe.filename().string();
-    auto other_start = child->identity();
+    auto other_start = spawned->identity;
     other_start.start_time += 1;
 
     for (auto const& identity : {other_exe, other_start}) {
@@ -91,12 +91,12 @@ TEST_F(StopTest, MismatchedIdentityIsNeverSignalled) {
         ASSERT_TRUE(outcome) << outcome.error().text();
         EXPECT_EQ(*outcome, StopOutcome::not_running);
     }
-    auto still = child->try_wait();
+    auto still = spawned->child.try_wait();
     ASSERT_TRUE(still);
     EXPECT_FALSE(*still) << "the child was signalled";
-    EXPECT_TRUE(alive(child->identity()));
+    EXPECT_TRUE(alive(spawned->identity));
     EXPECT_EQ(microvm::test::read_file(log()), "");
-    ASSERT_TRUE(child->kill());
+    ASSERT_TRUE(spawned->child.kill());
 }
 
 TEST_F(StopTest, ARunnerWhoseBinaryWasReplacedIsStillRecognised) {
@@ -105,16 +105,16 @@ TEST_F(StopTest, ARunnerWhoseBinaryWasReplacedIsStillRecognised) {
     auto runner = dir() / "runner-copy";
     std::filesystem::copy_file(std::filesystem::canonical(shell), runner);
     microvm::test::write_file(dir() / "script", "sleep 1000\n");
-    auto child = spawn_runner(
+    auto spawned = spawn_runner(
         {.runner = runner, .config_path = dir() / "script", .log_path = log(), .env = {}});
-    ASSERT_TRUE(child) << child.error().text();
+    ASSERT_TRUE(spawned) << spawned.error().text();
     std::filesystem::remove(runner);
-    EXPECT_EQ(read_exe(child->pid()).value_or(""), runner);
-    EXPECT_TRUE(alive(child->identity()));
-    auto outcome = stop(child->identity(), 60s);
+    EXPECT_EQ(read_exe(spawned->child.pid()).value_or(""), runner);
+    EXPECT_TRUE(alive(spawned->identity));
+    auto outcome = stop(spawned->identity, 60s);
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(*outcome, StopOutcome::terminated);
-    ASSERT_TRUE(child->wait());
+    ASSERT_TRUE(spawned->child.wait());
 }
 
 TEST_F(StopTest, PidZeroAndOneAreRefused) {
@@ -128,10 +128,10 @@ TEST_F(StopTest, PidZeroAndOneAreRefused) {
 }
 
 TEST_F(StopTest, AReapedRunnerIsNotRunning) {
-    auto child = spawn_script("exit 0\n");
-    ASSERT_TRUE(child) << child.error().text();
-    auto identity = child->identity();
-    ASSERT_TRUE(child->wait());
+    auto spawned = spawn_script("exit 0\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    auto identity = spawned->identity;
+    ASSERT_TRUE(spawned->child.wait());
     EXPECT_FALSE(alive(identity));
     auto outcome = stop(identity, 100ms);
     ASSERT_TRUE(outcome) << outcome.error().text();
@@ -139,25 +139,25 @@ TEST_F(StopTest, AReapedRunnerIsNotRunning) {
 }
 
 TEST_F(StopTest, AnExitedUnreapedRunnerIsNotRunning) {
-    auto child = spawn_script("exit 3\n");
-    ASSERT_TRUE(child) << child.error().text();
-    while (read_stat(child->pid()).value_or(ProcessStat{}).state != 'Z') {
+    auto spawned = spawn_script("exit 3\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    while (read_stat(spawned->child.pid()).value_or(ProcessStat{}).state != 'Z') {
         std::this_thread::sleep_for(10ms);
     }
-    EXPECT_EQ(check_identity(child->identity()), Presence::exited);
-    EXPECT_FALSE(alive(child->identity()));
-    auto outcome = stop(child->identity(), 100ms);
+    EXPECT_EQ(check_identity(spawned->identity), Presence::exited);
+    EXPECT_FALSE(alive(spawned->identity));
+    auto outcome = stop(spawned->identity, 100ms);
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(*outcome, StopOutcome::not_running);
-    auto status = child->wait();
+    auto status = spawned->child.wait();
     ASSERT_TRUE(status);
     EXPECT_EQ(status->code(), 3);
 }
 
 TEST_F(StopTest, WaitForExitReturnsWhenTheRunnerEnds) {
-    auto child = spawn_script("sleep 1000\n");
-    ASSERT_TRUE(child) << child.error().text();
-    auto identity = child->identity();
+    auto spawned = spawn_script("sleep 1000\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    auto identity = spawned->identity;
     std::thread killer([pid = identity.pid] {
         std::this_thread::sleep_for(50ms);
         ::kill(-pid, SIGKILL);
@@ -165,7 +165,7 @@ TEST_F(StopTest, WaitForExitReturnsWhenTheRunnerEnds) {
     auto waited = wait_for_exit(identity);
     killer.join();
     ASSERT_TRUE(waited) << waited.error().text();
-    ASSERT_TRUE(child->wait());
+    ASSERT_TRUE(spawned->child.wait());
     EXPECT_TRUE(wait_for_exit(identity));
 }
 

@@ -29,10 +29,10 @@ TEST(Supervisor, ReturnsWhenQemuExitsAndLeavesTheDaemonsToStopDaemons) {
     EXPECT_EQ(outcome->qemu.value, 3);
     EXPECT_EQ(outcome->stop_signal, 0);
     EXPECT_FALSE(outcome->stopped_for_dead_share);
-    EXPECT_TRUE(qemu.reaped());
-    EXPECT_FALSE(daemons[0].child.reaped());
+    EXPECT_FALSE(qemu.owned());
+    EXPECT_TRUE(daemons[0].child.owned());
     stop_daemons(daemons);
-    EXPECT_TRUE(daemons[0].child.reaped());
+    EXPECT_FALSE(daemons[0].child.owned());
 }
 
 // Without a QMP socket the stop request falls back to qemu's own SIGTERM handling.
@@ -63,7 +63,7 @@ TEST(Supervisor, ADaemonThatDiesWhileQemuRunsStopsTheVm) {
     EXPECT_EQ(outcome->dead_share_status.value, 1);
     EXPECT_EQ(outcome->qemu.kind, base::ExitStatus::Kind::signaled);
     stop_daemons(daemons);
-    EXPECT_TRUE(daemons[0].child.reaped());
+    EXPECT_FALSE(daemons[0].child.owned());
 }
 
 } // namespace
