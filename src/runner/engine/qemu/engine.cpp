@@ -28,11 +28,11 @@
 #include "runner/engine/qemu/failure.hpp"
 #include "runner/engine/qemu/qemu_argv.hpp"
 #include "runner/engine/qemu/read_only_view.hpp"
-#include "runner/engine/qemu/root_overlay.hpp"
 #include "runner/engine/qemu/share_daemon.hpp"
 #include "runner/engine/qemu/stop_signals.hpp"
 #include "runner/engine/qemu/supervisor.hpp"
 #include "runner/engine/qemu/tools.hpp"
+#include "runner/private_mounts.hpp"
 #include "runner/result_file.hpp"
 
 namespace microvm::runner::qemu {
