@@ -106,30 +106,23 @@ raw_qemu=(qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu" -m 512M -s
 # shellcheck disable=SC2206 # word splitting of the extra arguments is intended
 [ -n "${RAW_QEMU_EXTRA:-}" ] && raw_qemu+=(${RAW_QEMU_EXTRA})
 
-now() { date +%s%N; }
-
-run_raw() {
-    local start end
-    start=$(now)
-    "${raw_qemu[@]}" </dev/null >"$scratch/raw.out" 2>&1 || {
-        cat "$scratch/raw.out" >&2
-        die "raw qemu failed"
-    }
-    end=$(now)
-    echo $(((end - start) / 1000000))
-}
-
-run_microvm() {
-    local start end rc=0
-    start=$(now)
-    "$microvm" run --rootfs "$rootfs" -- true </dev/null >"$scratch/microvm.out" 2>&1 || rc=$?
-    end=$(now)
-    if [ "$rc" != 0 ]; then
-        cat "$scratch/microvm.out" >&2
-        die "microvm run exited $rc"
+# measure NAME CMD... -> "WALL_MS CPU_MS": wall time, and CPU time (user + system) of the command
+# and every child it waited for (the runner, qemu and the file servers are among them). CPU time
+# barely depends on the machine's load, so it is the steadier figure on a busy machine.
+measure() {
+    local name=$1 wall user sys
+    shift
+    local TIMEFORMAT='%R %U %S'
+    if ! { time "$@" </dev/null >"$scratch/$name.out" 2>&1; } 2>"$scratch/$name.time"; then
+        cat "$scratch/$name.out" >&2
+        die "$name failed: $*"
     fi
-    echo $(((end - start) / 1000000))
+    read -r wall user sys <"$scratch/$name.time"
+    awk -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN { printf "%d %d\n", w * 1000, (u + s) * 1000 }'
 }
+
+run_raw() { measure raw "${raw_qemu[@]}"; }
+run_microvm() { measure microvm "$microvm" run --rootfs "$rootfs" -- true; }
 
 # stats MS... -> "median min max" in seconds
 stats() {
@@ -152,20 +145,38 @@ load_before=$(load)
 run_raw >/dev/null
 run_microvm >/dev/null
 
-raw=()
-vm=()
+raw_wall=() raw_cpu=() vm_wall=() vm_cpu=()
 for i in $(seq "$n"); do
-    raw+=("$(run_raw)")
-    vm+=("$(run_microvm)")
-    printf '  #%d  a %6.3f s   b %6.3f s\n' "$i" "$(echo "${raw[-1]}" | awk '{print $1/1000}')" \
-        "$(echo "${vm[-1]}" | awk '{print $1/1000}')"
+    read -r w c < <(run_raw)
+    raw_wall+=("$w") raw_cpu+=("$c")
+    read -r w c < <(run_microvm)
+    vm_wall+=("$w") vm_cpu+=("$c")
+    awk -v i="$i" -v aw="${raw_wall[-1]}" -v ac="${raw_cpu[-1]}" -v bw="${vm_wall[-1]}" \
+        -v bc="${vm_cpu[-1]}" 'BEGIN { printf "  #%d  a %6.3f s (cpu %6.3f)   b %6.3f s (cpu %6.3f)\n",
+                                       i, aw / 1000, ac / 1000, bw / 1000, bc / 1000 }'
 done
 
-read -r a_med a_min a_max < <(stats "${raw[@]}")
-read -r b_med b_min b_max < <(stats "${vm[@]}")
+row() { # LABEL MS...
+    local label=$1 med min max
+    shift
+    read -r med min max < <(stats "$@")
+    printf '%-34s %8s %8s %8s\n' "$label" "$med" "$min" "$max"
+    echo "$med" >"$scratch/median"
+}
+ratio() { # LABEL A_MEDIAN B_MEDIAN
+    awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%-34s %8.2f   (b - a: %.3f s)\n", l, b / a, b - a }'
+}
 echo
-printf '%-28s %8s %8s %8s\n' "" median min max
-printf '%-28s %8s %8s %8s\n' "(a) raw qemu + poweroff init" "$a_med" "$a_min" "$a_max"
-printf '%-28s %8s %8s %8s\n' "(b) microvm run -- true" "$b_med" "$b_min" "$b_max"
-awk -v a="$a_med" -v b="$b_med" 'BEGIN { printf "ratio b/a (medians): %.2f   overhead b-a: %.3f s\n", b / a, b - a }'
+printf '%-34s %8s %8s %8s\n' "seconds" median min max
+row "(a) raw qemu + power-off init" "${raw_wall[@]}"
+a_wall=$(<"$scratch/median")
+row "(b) microvm run -- true" "${vm_wall[@]}"
+b_wall=$(<"$scratch/median")
+row "(a) CPU time (user + sys)" "${raw_cpu[@]}"
+a_cpu=$(<"$scratch/median")
+row "(b) CPU time (user + sys)" "${vm_cpu[@]}"
+b_cpu=$(<"$scratch/median")
+echo
+ratio "ratio b/a, wall-time medians" "$a_wall" "$b_wall"
+ratio "ratio b/a, CPU-time medians" "$a_cpu" "$b_cpu"
 echo "load average: before $load_before, after $(load)"
