@@ -69,6 +69,35 @@ TEST(RegistryClient, RetriesAreBounded) {
     EXPECT_EQ(count_path(server.requests(), "/v2/test/app/manifests/1"), 4u);
 }
 
+TEST(RegistryClient, BlobDroppedMidwayIsFetchedAgainFromTheStart) {
+    std::string const blob(50000, 'z');
+    auto const digest = Digest::of(blob);
+    int drops_left = 1;
+    test::FakeHttpServer server([&](test::FakeRequest const& r) -> test::FakeResponse {
+        if (r.target != "/v2/test/app/blobs/" + digest.text()) {
+            return {404};
+        }
+        test::FakeResponse response{200, {}, blob};
+        if (drops_left-- > 0) {
+            response.cut_after = blob.size() / 2;
+        }
+        return response;
+    });
+    auto tmp = base::TempDir::create("microvm-blob-retry-");
+    ASSERT_TRUE(tmp);
+    auto store = ContentStore::open(tmp->path() / "images");
+    ASSERT_TRUE(store);
+    auto client = RegistryClient::connect(server.address(), "test/app", quick_options());
+    ASSERT_TRUE(client) << client.error().text();
+    auto writer = store->begin_blob(digest, blob.size());
+    ASSERT_TRUE(writer);
+    auto fetched =
+        (*client)->fetch_blob({"application/octet-stream", digest, blob.size()}, *writer);
+    ASSERT_TRUE(fetched) << fetched.error().text();
+    EXPECT_EQ(store->read_blob(digest, blob.size()).value(), blob);
+    EXPECT_EQ(count_path(server.requests(), "/v2/test/app/blobs/" + digest.text()), 2u);
+}
+
 TEST(RegistryClient, UnknownRepository) {
     test::FakeHttpServer server([](test::FakeRequest const&) -> test::FakeResponse {
         return {

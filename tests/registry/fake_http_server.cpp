@@ -127,7 +127,7 @@ void FakeHttpServer::handle(int connection) {
     out +=
         "Content-Length: " + std::to_string(response.body.size()) + "\r\nConnection: close\r\n\r\n";
     if (request.method != "HEAD") {
-        out += response.body;
+        out += response.body.substr(0, response.cut_after.value_or(response.body.size()));
     }
     (void)base::sys::write_all(connection, out, "fake http response");
 }

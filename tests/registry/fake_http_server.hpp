@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +25,8 @@ struct FakeResponse {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers = {};
     std::string body = {};
+    // Announce the whole body but send only this many bytes, then close: a dropped connection.
+    std::optional<std::size_t> cut_after = std::nullopt;
 };
 
 class FakeHttpServer {
