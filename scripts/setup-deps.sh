@@ -14,7 +14,7 @@ packages=(
     # test fixtures: a static busybox for guest roots, a real registry and real image tools
     busybox-static docker-registry umoci skopeo
     # tools the tests and the demo call
-    procps iproute2 util-linux e2fsprogs
+    procps iproute2 util-linux e2fsprogs openssl
 )
 
 missing=()
