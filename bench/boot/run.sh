@@ -10,6 +10,8 @@
 #   MICROVM_KERNEL      the guest kernel (default: what microvm picks, the newest /boot/vmlinuz-*
 #                       with /lib/modules/<version>)
 #   RAW_QEMU_EXTRA=""   extra arguments for the raw qemu side only (e.g. "-bios /usr/share/qemu/qboot.rom")
+#   RAW_APPEND          the raw side's kernel command line (default: the engine's base line,
+#                       "console=ttyS0 quiet panic=-1"); set it to the engine's when that changes
 #   KEEP=1              keep the scratch directory (initramfs, console logs) and print its path
 #
 # Prints the median, min and max wall time of each side and the ratio of the medians (b/a).
@@ -101,7 +103,7 @@ fi
 raw_qemu=(qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu" -m 512M -smp 1
     -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
     -nodefaults -no-user-config -nographic -no-reboot
-    -kernel "$kernel" -initrd "$scratch/initramfs.cpio" -append "console=ttyS0 quiet panic=-1"
+    -kernel "$kernel" -initrd "$scratch/initramfs.cpio" -append "${RAW_APPEND:-console=ttyS0 quiet panic=-1}"
     -chardev "file,id=console,path=$scratch/raw-console.log" -serial chardev:console)
 # shellcheck disable=SC2206 # word splitting of the extra arguments is intended
 [ -n "${RAW_QEMU_EXTRA:-}" ] && raw_qemu+=(${RAW_QEMU_EXTRA})
@@ -139,6 +141,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 echo "bench/boot: $n iterations each, interleaved; kernel $kernel, accel $accel, $(nproc) CPUs"
 echo "  (a) raw qemu, /init = reboot(RB_POWER_OFF)"
 echo "  (b) microvm run --rootfs <busybox> -- true"
+echo "  (a)'s kernel command line: ${RAW_APPEND:-console=ttyS0 quiet panic=-1}${RAW_QEMU_EXTRA:+; extra: $RAW_QEMU_EXTRA}"
 load_before=$(load)
 
 # Warm-up, not counted: fills microvm's initramfs cache and the page cache for both sides.
