@@ -44,6 +44,16 @@ enum class ReadOnlyPolicy {
 
 enum class BackendKind { qemu, libkrun };
 
+// When run() fetches the image from its registry (`--pull`).
+enum class PullPolicy {
+    // Only when the image is not in the local store, so a tag pulled before runs offline.
+    missing,
+    // Every time, refreshing the tag.
+    always,
+    // Never: an image that is not in the store is an error.
+    never,
+};
+
 struct RunOptions {
     std::string name = "microvm";
     // A prepared root file system to boot instead of an image (`--rootfs DIR`). It is never
@@ -65,6 +75,10 @@ struct RunOptions {
     // Replace the image's working directory when set.
     std::optional<std::string> workdir;
     BackendKind backend = BackendKind::qemu;
+    // Images: when to go to the registry, and the platform ("os/arch[/variant]") to pick from
+    // a multi-platform image; empty means this machine's.
+    PullPolicy pull = PullPolicy::missing;
+    std::string platform;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
     // Empty: $MICROVM_DATA_DIR, else $XDG_DATA_HOME/microvm, else ~/.local/share/microvm.
     std::filesystem::path data_dir;
@@ -87,5 +101,7 @@ char const* to_string(BackendKind backend);
 Result<Protocol> parse_protocol(std::string_view text);
 Result<ReadOnlyPolicy> parse_read_only_policy(std::string_view text);
 Result<BackendKind> parse_backend(std::string_view text);
+char const* to_string(PullPolicy policy);
+Result<PullPolicy> parse_pull_policy(std::string_view text);
 
 } // namespace microvm

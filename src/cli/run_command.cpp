@@ -26,6 +26,8 @@ struct RunArgs {
     std::uint32_t memory_mib = 512;
     std::string kernel;
     std::string backend = "qemu";
+    std::string platform;
+    std::string pull = "missing";
     bool allow_guest_only_readonly = false;
     // [IMAGE] CMD [ARG...]: everything from the first positional argument on, split off argv
     // before parsing so that the workload's own flags are never taken for microvm's.
@@ -53,6 +55,8 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
     options.memory_mib = args.memory_mib;
     options.kernel = args.kernel;
     options.backend = TRY_CTX(parse_backend(args.backend), "--backend");
+    options.pull = TRY_CTX(parse_pull_policy(args.pull), "--pull");
+    options.platform = args.platform;
     options.read_only_policy = args.allow_guest_only_readonly ? ReadOnlyPolicy::allow_guest_only
                                                               : ReadOnlyPolicy::require_host;
     if (!args.workdir.empty()) {
@@ -155,6 +159,10 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
     run->add_option("--memory", args->memory_mib, "Memory in MiB")->check(CLI::PositiveNumber);
     run->add_option("--kernel", args->kernel, "Guest kernel (qemu backend)");
     run->add_option("--backend", args->backend, "qemu or libkrun");
+    run->add_option("--pull", args->pull,
+                    "When to pull the image: missing (default), always or never");
+    run->add_option("--platform", args->platform,
+                    "Platform to pick from a multi-platform image: os/arch[/variant]");
     run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,
                   "Start even when a read-only share cannot be enforced by the host");
     run->footer("Arguments: [IMAGE] [--] CMD [ARG...]\n"

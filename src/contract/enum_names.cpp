@@ -29,6 +29,8 @@ constexpr std::pair<char const*, ReadOnlyPolicy> policy_names[] = {
     {"allow-guest-only", ReadOnlyPolicy::allow_guest_only}};
 constexpr std::pair<char const*, BackendKind> backend_names[] = {{"qemu", BackendKind::qemu},
                                                                  {"libkrun", BackendKind::libkrun}};
+constexpr std::pair<char const*, PullPolicy> pull_policy_names[] = {
+    {"missing", PullPolicy::missing}, {"always", PullPolicy::always}, {"never", PullPolicy::never}};
 constexpr std::pair<char const*, contract::Engine> engine_names[] = {
     {"libkrun", contract::Engine::libkrun}, {"qemu", contract::Engine::qemu}};
 
@@ -53,6 +55,9 @@ char const* to_string(ReadOnlyPolicy policy) {
 char const* to_string(BackendKind backend) {
     return name_of(backend, backend_names);
 }
+char const* to_string(PullPolicy policy) {
+    return name_of(policy, pull_policy_names);
+}
 
 Result<Protocol> parse_protocol(std::string_view text) {
     return parse_name(text, protocol_names, "protocol");
@@ -62,6 +67,9 @@ Result<ReadOnlyPolicy> parse_read_only_policy(std::string_view text) {
 }
 Result<BackendKind> parse_backend(std::string_view text) {
     return parse_name(text, backend_names, "backend");
+}
+Result<PullPolicy> parse_pull_policy(std::string_view text) {
+    return parse_name(text, pull_policy_names, "pull policy");
 }
 
 namespace contract {

@@ -5,6 +5,7 @@
 #include "host/hypervisor/libkrun/backend.hpp"
 #include "host/hypervisor/qemu/qemu_backend.hpp"
 #include "host/microvm/data_dir.hpp"
+#include "host/microvm/image_source.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/process/locate_runner.hpp"
 #include "host/process/spawn.hpp"
@@ -37,17 +38,49 @@ private:
     std::filesystem::path m_dir;
 };
 
-contract::GuestConfig make_guest_config(RunOptions const& options) {
+// What the VM boots: a prepared root (--rootfs), or an image's cached rootfs together with
+// the workload its config describes and the lock that keeps prune away from it.
+struct Root {
+    std::filesystem::path path;
+    std::optional<image::Workload> workload;
+    std::optional<image::FileLock> lock;
+};
+
+Result<Root> resolve_root(std::string const& image, RunOptions const& options,
+                          std::filesystem::path const& data_dir) {
+    if (image.empty()) {
+        if (options.rootfs.empty()) {
+            return fail("no root file system: pass an image or --rootfs DIR");
+        }
+        return Root{.path = options.rootfs, .workload = std::nullopt, .lock = std::nullopt};
+    }
+    if (!options.rootfs.empty()) {
+        return fail("both an image and --rootfs were given; pass one");
+    }
+    auto prepared = TRY(prepare_image(image, options, data_dir));
+    auto workload = TRY(image_workload(prepared, options));
+    return Root{
+        .path = prepared.rootfs, .workload = std::move(workload), .lock = std::move(prepared.lock)};
+}
+
+contract::GuestConfig make_guest_config(RunOptions const& options, Root const& root) {
     contract::GuestConfig guest;
     guest.tmp_size_mib = options.tmp_size_mib;
     for (auto const& mount : options.mounts) {
         guest.virtiofs_mounts.push_back(
             {.tag = mount.tag, .guest_path = mount.guest_path, .read_only = mount.read_only});
     }
-    guest.argv = options.command;
-    guest.env.push_back(default_path_env);
-    guest.env.insert(guest.env.end(), options.env.begin(), options.env.end());
-    guest.cwd = options.workdir.value_or("/");
+    if (root.workload) {
+        guest.argv = root.workload->argv;
+        guest.env = root.workload->env;
+        guest.cwd = root.workload->cwd;
+        guest.user = guest_user(*root.workload);
+    } else {
+        guest.argv = options.command;
+        guest.env.push_back(default_path_env);
+        guest.env.insert(guest.env.end(), options.env.begin(), options.env.end());
+        guest.cwd = options.workdir.value_or("/");
+    }
     guest.hostname = options.name;
     return guest;
 }
@@ -67,22 +100,22 @@ Result<std::unique_ptr<hypervisor::Backend>> make_backend(RunOptions const& opti
     return fail("unknown backend");
 }
 
-Result<Vm> start(RunOptions const& options) {
+Result<Vm> start(std::string const& image, RunOptions const& options) {
     TRY(validate(options));
-    if (options.rootfs.empty()) {
-        return fail("no root file system: pass --rootfs DIR");
-    }
     auto data_dir = TRY_CTX(resolve_data_dir(options.data_dir), "data directory");
     TRY_CTX(ensure_private_dir(data_dir), "data directory");
     if (std::filesystem::exists(data_dir / "vms" / options.name)) {
         return fail("a VM named \"" + options.name + "\" already exists in " +
                     (data_dir / "vms").string());
     }
+    // Before the VM directory, so that a failed pull leaves no VM behind.
+    auto root = TRY(resolve_root(image, options, data_dir));
     auto vm_dir = TRY(ensure_vm_dir(data_dir, options.name));
     VmDirGuard guard(vm_dir);
 
-    auto view = TRY_CTX(rootfs::create_view(options.rootfs, vm_dir), "prepare root file system");
-    TRY_CTX(rootfs::inject_guest_config(view, make_guest_config(options)),
+    // The view is built on the source and never writes it (the image cache stays immutable).
+    auto view = TRY_CTX(rootfs::create_view(root.path, vm_dir), "prepare root file system");
+    TRY_CTX(rootfs::inject_guest_config(view, make_guest_config(options, root)),
             "write guest configuration");
 
     auto backend = TRY(make_backend(options, data_dir));
@@ -109,7 +142,10 @@ Result<Vm> start(RunOptions const& options) {
     auto impl = std::make_unique<Vm::Impl>();
     impl->name = options.name;
     impl->vm_dir = vm_dir;
-    impl->rootfs = options.rootfs;
+    impl->rootfs = root.path;
+    // FIXME: the rootfs lock lives as long as this Vm object; a VM left running after its
+    // caller exits (a future `run -d`) is not protected from `image prune`.
+    impl->rootfs_lock = std::move(root.lock);
     impl->ports = options.ports;
     impl->handle = std::move(handle);
     guard.commit();
@@ -119,12 +155,11 @@ Result<Vm> start(RunOptions const& options) {
 } // namespace
 
 Result<Vm> run(std::string const& image, RunOptions const& options) {
-    if (!image.empty()) {
-        return fail("run " + image + ": images are not supported yet; pass --rootfs DIR");
-    }
-    auto vm = start(options);
+    auto vm = start(image, options);
     if (!vm) {
-        return std::unexpected(std::move(vm.error()).context("run " + options.rootfs.string()));
+        return std::unexpected(
+            std::move(vm.error())
+                .context("run " + (image.empty() ? options.rootfs.string() : image)));
     }
     return vm;
 }

@@ -9,6 +9,7 @@
 #include <microvm/microvm.hpp>
 
 #include "host/hypervisor/backend.hpp"
+#include "host/image/store/file_lock.hpp"
 
 namespace microvm {
 
@@ -27,6 +28,8 @@ public:
     std::filesystem::path rootfs;
     std::vector<PortForward> ports;
     std::unique_ptr<hypervisor::VmHandle> handle;
+    // An image's rootfs lock (shared), held while the VM may use the cached rootfs.
+    std::optional<image::FileLock> rootfs_lock;
     // Set once wait() has an answer, so that later calls return it again.
     std::optional<Result<int>> outcome;
 };
