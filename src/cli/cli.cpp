@@ -3,6 +3,10 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/image_prune_command.hpp"
+#include "cli/images_command.hpp"
+#include "cli/pull_command.hpp"
+#include "cli/rmi_command.hpp"
 #include "cli/run_command.hpp"
 #include "contract/exit_codes.hpp"
 
@@ -20,7 +24,9 @@ int main(int argc, char** argv) {
     };
     auto workload = std::make_shared<std::vector<std::string>>();
     std::vector<Verb> verbs = {
-        {"run", add_run_command(app, workload)},
+        {"run", add_run_command(app, workload)}, {"pull", add_pull_command(app)},
+        {"images", add_images_command(app)},     {"rmi", add_rmi_command(app)},
+        {"image", add_image_command(app)},
     };
 
     std::vector<std::string> args(argv + 1, argv + argc);

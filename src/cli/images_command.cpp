@@ -1,0 +1,133 @@
+#include "cli/images_command.hpp"
+
+#include <algorithm>
+#include <array>
+#include <ctime>
+#include <iomanip>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/image_store.hpp"
+#include "host/image/store/tag_index.hpp"
+
+namespace microvm::cli {
+
+namespace {
+
+struct ImagesArgs {
+    std::string format = "table";
+};
+
+std::string short_digest(std::string const& digest) {
+    auto const colon = digest.find(':');
+    return digest.substr(colon == std::string::npos ? 0 : colon + 1, 12);
+}
+
+void print_table(std::vector<image::ImageRecord> const& records) {
+    std::int64_t const now = std::time(nullptr);
+    std::vector<std::array<std::string, 5>> rows = {
+        {"REPOSITORY", "TAG", "DIGEST", "SIZE", "CREATED"}};
+    for (auto const& r : records) {
+        rows.push_back({r.repository, r.tag.empty() ? "<none>" : r.tag, short_digest(r.digest),
+                        human_size(r.size), human_age(r.created, now)});
+    }
+    std::array<std::size_t, 5> width{};
+    for (auto const& row : rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            width[i] = std::max(width[i], row[i].size());
+        }
+    }
+    for (auto const& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) {
+                line += std::string(width[i] - row[i].size() + 3, ' ');
+            }
+        }
+        std::cout << line << "\n";
+    }
+}
+
+void print_json(std::vector<image::ImageRecord> const& records) {
+    auto out = nlohmann::json::array();
+    for (auto const& r : records) {
+        out.push_back({{"repository", r.repository},
+                       {"tag", r.tag},
+                       {"digest", r.digest},
+                       {"manifest_digest", r.manifest_digest},
+                       {"config_digest", r.config_digest},
+                       {"size", r.size},
+                       {"created", r.created},
+                       {"pulled_at", r.pulled_at}});
+    }
+    std::cout << out.dump(2) << "\n";
+}
+
+Result<int> images_verb(ImagesArgs const& args) {
+    if (args.format != "table" && args.format != "json") {
+        return fail("--format: expected table or json, got \"" + args.format + "\"");
+    }
+    auto const store = TRY(open_store());
+    auto const records = TRY(image::list_images(store));
+    if (args.format == "json") {
+        print_json(records);
+    } else {
+        print_table(records);
+    }
+    return 0;
+}
+
+} // namespace
+
+std::string human_size(std::uint64_t bytes) {
+    constexpr char const* units[] = {"B", "kB", "MB", "GB", "TB"};
+    double value = static_cast<double>(bytes);
+    std::size_t unit = 0;
+    while (value >= 1000 && unit + 1 < std::size(units)) {
+        value /= 1000;
+        ++unit;
+    }
+    std::ostringstream out;
+    if (unit == 0) {
+        out << bytes << units[0];
+    } else {
+        out << std::setprecision(3) << value << units[unit];
+    }
+    return out.str();
+}
+
+std::string human_age(std::string const& rfc3339, std::int64_t now) {
+    std::tm tm{};
+    // The fraction and the zone are ignored: an age in whole units does not need them.
+    if (rfc3339.size() < 19 || ::strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) {
+        return "N/A";
+    }
+    std::int64_t const then = ::timegm(&tm);
+    std::int64_t const seconds = std::max<std::int64_t>(0, now - then);
+    struct Unit {
+        char const* name;
+        std::int64_t seconds;
+    };
+    constexpr Unit units[] = {{"year", 365 * 86400}, {"month", 30 * 86400}, {"week", 7 * 86400},
+                              {"day", 86400},        {"hour", 3600},        {"minute", 60}};
+    for (auto const& unit : units) {
+        if (seconds >= unit.seconds) {
+            auto const n = seconds / unit.seconds;
+            return std::to_string(n) + " " + unit.name + (n == 1 ? "" : "s") + " ago";
+        }
+    }
+    return std::to_string(seconds) + " seconds ago";
+}
+
+std::function<Result<int>()> add_images_command(CLI::App& app) {
+    auto args = std::make_shared<ImagesArgs>();
+    auto* images = app.add_subcommand("images", "List the images in the local store");
+    images->add_option("--format", args->format, "table (default) or json");
+    return [args]() -> Result<int> {
+        return images_verb(*args);
+    };
+}
+
+} // namespace microvm::cli
