@@ -6,6 +6,7 @@
 #include "host/image/fetch.hpp"
 #include "host/image/reference.hpp"
 #include "host/image/registry/platform.hpp"
+#include "host/microvm/image_source.hpp"
 
 namespace microvm::cli {
 
@@ -23,8 +24,12 @@ Result<int> pull_verb(PullArgs const& args) {
         options.platform = TRY_CTX(image::parse_platform(args.platform), "--platform");
     }
     auto const store = TRY(open_store());
+    // Shared with other pulls and runs; keeps `image prune` out until the rootfs is published.
+    auto store_lock = TRY_CTX(store.lock_store(image::LockMode::shared), "lock image store");
     // Errors already name the image ("pull REF: ...", "import oci:DIR: ...").
     auto const pulled = TRY(image::fetch_image(store, source, options, image::PullPolicy::always));
+    // Unpacked now, as podman does, so that the first run boots without waiting for it.
+    TRY_CTX(unpack_rootfs(store, pulled), "pull " + source.to_string());
     std::cout << pulled.record.digest << "\n";
     return 0;
 }

@@ -1,4 +1,5 @@
-// `microvm pull IMAGE [--platform os/arch]`: bring an image into the store, refreshing its tag.
+// `microvm pull IMAGE [--platform os/arch]`: bring an image into the store, refreshing its tag,
+// and unpack its root file system into the cache.
 #pragma once
 
 #include <CLI/CLI.hpp>

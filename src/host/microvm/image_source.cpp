@@ -26,10 +26,11 @@ image::PullPolicy to_image_policy(PullPolicy policy) {
     return image::PullPolicy::missing;
 }
 
-// Unpacks the layers of `pulled` into the store's rootfs cache unless they are there already.
-Result<std::filesystem::path> ensure_unpacked(image::ContentStore const& store,
-                                              image::PulledImage const& pulled,
-                                              image::Digest const& manifest) {
+} // namespace
+
+Result<std::filesystem::path> unpack_rootfs(image::ContentStore const& store,
+                                            image::PulledImage const& pulled) {
+    auto const manifest = TRY(image::Digest::parse(pulled.record.manifest_digest));
     std::vector<std::filesystem::path> layers;
     for (auto const& layer : pulled.manifest.layers) {
         layers.push_back(store.blob_path(layer.digest));
@@ -41,6 +42,8 @@ Result<std::filesystem::path> ensure_unpacked(image::ContentStore const& store,
                                 });
 }
 
+namespace {
+
 Result<ImageRoot> prepare(image::Source const& source, RunOptions const& options,
                           std::filesystem::path const& data_dir) {
     auto const store = TRY(open_image_store(data_dir));
@@ -50,7 +53,7 @@ Result<ImageRoot> prepare(image::Source const& source, RunOptions const& options
     auto const pulled = TRY(image::fetch_image(store, source, TRY(pull_options(options)),
                                                to_image_policy(options.pull)));
     auto const manifest = TRY(image::Digest::parse(pulled.record.manifest_digest));
-    auto rootfs = TRY(ensure_unpacked(store, pulled, manifest));
+    auto rootfs = TRY(unpack_rootfs(store, pulled));
     auto lock = TRY_CTX(store.lock_rootfs(manifest, image::LockMode::shared),
                         "lock rootfs " + manifest.text());
     auto config = TRY(image::parse_image_config(pulled.config));

@@ -31,6 +31,12 @@ struct ImageRoot {
 // The store of the data directory `data_dir`, created private when missing.
 Result<image::ContentStore> open_image_store(std::filesystem::path const& data_dir);
 
+// Unpacks the layers of `pulled` into the store's rootfs cache unless they are there already
+// (ensure_rootfs(): once, by atomic rename, never written again) and returns the rootfs. The
+// caller holds lock_store(shared), so a prune cannot remove the blobs meanwhile.
+Result<std::filesystem::path> unpack_rootfs(image::ContentStore const& store,
+                                            image::PulledImage const& pulled);
+
 // PullOptions from the run options (--platform); fails on a malformed platform.
 Result<image::PullOptions> pull_options(RunOptions const& options);
 
