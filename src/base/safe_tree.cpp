@@ -134,9 +134,55 @@ Result<void> empty_open_directory(Fd top, std::string const& what) {
 
 } // namespace
 
-Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir, mode_t mode) {
-    auto const parts = TRY(components(relative_dir));
+namespace {
+
+// The kernel's own bound on nested symlinks (MAXSYMLINKS), for the links this follows by hand.
+constexpr int max_link_depth = 40;
+
+Result<Fd> make_dirs(Fd const& root, std::vector<std::string> const& parts, mode_t mode, int depth);
+
+// `parent` (a path below the root that crosses no symlink) holds the symlink `name` whose
+// target does not exist: creates that target as a directory, as containerd does, so that a
+// layer's "lib -> usr/lib" followed by "lib/x" works before usr/lib exists. The target is
+// turned into a path below the root lexically ("/" is the root, ".." stops there), which is
+// exact because nothing on `parent` is a symlink; symlinks inside the target itself are
+// resolved by make_dirs() again. Any mistake could only create the wrong directory INSIDE the
+// root, since every lookup still goes through RESOLVE_IN_ROOT.
+Result<void> make_link_target(Fd const& root, std::vector<std::string> const& parent, int parent_fd,
+                              std::string const& name, mode_t mode, int depth) {
+    char buf[4096];
+    ssize_t const n = ::readlinkat(parent_fd, name.c_str(), buf, sizeof buf);
+    if (n < 0 || static_cast<std::size_t>(n) >= sizeof buf) {
+        return fail_errno("readlinkat " + name, n < 0 ? errno : ENAMETOOLONG);
+    }
+    std::string_view const target(buf, static_cast<std::size_t>(n));
+    std::vector<std::string> path = target.starts_with('/') ? std::vector<std::string>{} : parent;
+    std::size_t start = 0;
+    while (start <= target.size()) {
+        std::size_t end = target.find('/', start);
+        if (end == std::string_view::npos) {
+            end = target.size();
+        }
+        std::string_view const part = target.substr(start, end - start);
+        if (part == "..") {
+            if (!path.empty()) {
+                path.pop_back();
+            }
+        } else if (!part.empty() && part != ".") {
+            path.emplace_back(part);
+        }
+        start = end + 1;
+    }
+    TRY(make_dirs(root, path, mode, depth + 1));
+    return {};
+}
+
+Result<Fd> make_dirs(Fd const& root, std::vector<std::string> const& parts, mode_t mode,
+                     int depth) {
     std::string const op = "mkdirs " + join(parts, parts.size());
+    if (depth > max_link_depth) {
+        return fail_errno(op + ": too many levels of symlinks", ELOOP);
+    }
     Fd dir = TRY_CTX(sys::openat2(root.get(), ".", O_PATH | O_DIRECTORY, 0, in_root), op);
     for (std::size_t i = 0; i < parts.size(); ++i) {
         std::string const prefix = join(parts, i + 1);
@@ -144,19 +190,31 @@ Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir, mode
         // resolved against the root (as the guest will), not against its parent directory.
         auto next = sys::openat2(root.get(), prefix, O_PATH | O_DIRECTORY, 0, in_root);
         if (!next && next.error().errno_value() == ENOENT) {
-            if (::mkdirat(dir.get(), parts[i].c_str(), mode) != 0) {
-                if (errno == EEXIST) {
+            if (::mkdirat(dir.get(), parts[i].c_str(), mode) == 0) {
+                // mkdirat filters the mode by the umask; the caller asked for exactly `mode`.
+                if (::fchmodat(dir.get(), parts[i].c_str(), mode, 0) != 0) {
+                    return fail_errno(op + ": fchmodat " + prefix);
+                }
+                next = sys::openat2(dir.get(), parts[i], O_PATH | O_DIRECTORY, 0, strict);
+            } else if (errno != EEXIST) {
+                return fail_errno(op + ": mkdirat " + prefix);
+            } else {
+                // A dangling symlink. Its target is created only when the link's own path
+                // is free of symlinks, so that its meaning is unambiguous.
+                std::vector<std::string> const parent(parts.begin(), parts.begin() + i);
+                bool const plain_parent =
+                    sys::openat2(root.get(), join(parent, i), O_PATH | O_DIRECTORY, 0, strict)
+                        .has_value();
+                auto const st = sys::lstatat(dir.get(), parts[i]);
+                if (!plain_parent || !st || !S_ISLNK(st->st_mode)) {
                     return fail_errno(op + ": " + prefix +
                                           " is a symlink to a directory that does not exist",
                                       EEXIST);
                 }
-                return fail_errno(op + ": mkdirat " + prefix);
+                TRY_CTX(make_link_target(root, parent, dir.get(), parts[i], mode, depth),
+                        op + ": create the target of the symlink " + prefix);
+                next = sys::openat2(root.get(), prefix, O_PATH | O_DIRECTORY, 0, in_root);
             }
-            // mkdirat filters the mode by the umask; the caller asked for exactly `mode`.
-            if (::fchmodat(dir.get(), parts[i].c_str(), mode, 0) != 0) {
-                return fail_errno(op + ": fchmodat " + prefix);
-            }
-            next = sys::openat2(dir.get(), parts[i], O_PATH | O_DIRECTORY, 0, strict);
         }
         if (!next) {
             int const error = next.error().errno_value();
@@ -168,6 +226,13 @@ Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir, mode
         dir = std::move(*next);
     }
     return dir;
+}
+
+} // namespace
+
+Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir, mode_t mode) {
+    auto const parts = TRY(components(relative_dir));
+    return make_dirs(root, parts, mode, 0);
 }
 
 Result<SplitPath> split_in_root(std::string_view relative) {

@@ -24,8 +24,11 @@ namespace microvm::base {
 // inside), and creates missing components with exactly `mode` (not filtered by the umask,
 // so the guest's tree does not depend on the host process's umask). So with
 // "bin -> usr/bin" in the root, "bin/x" opens or creates root/usr/bin/x, never a host path.
-// Fails when a component exists and is not a directory (ENOTDIR), or is a symlink whose
-// target does not exist (EEXIST: the dangling target is not created), or on a ".." component.
+// A symlink whose target does not exist has its target created (as containerd does, so that
+// "lib -> usr/lib" then "lib/x" works before usr/lib exists), inside the root like any other
+// directory, provided the link's own path crosses no symlink (otherwise EEXIST).
+// Fails when a component exists and is not a directory (ENOTDIR), on more than 40 levels of
+// symlinks (ELOOP), or on a ".." component.
 [[nodiscard]] Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir,
                                            mode_t mode);
 

@@ -79,14 +79,34 @@ TEST_F(SafeTree, MakeDirsCreatesWithExactModeAndFollowsLinksInsideTheRoot) {
     EXPECT_TRUE(fs::is_directory(root() / "usr/b"));
 }
 
-TEST_F(SafeTree, MakeDirsFailures) {
+TEST_F(SafeTree, MakeDirsCreatesTheTargetOfADanglingLinkInsideTheRoot) {
     fs::create_symlink(outside() / "dir", root() / "out");
-    auto dangling = make_dirs_in_root(m_root, "out/new", 0755);
+    fs::create_symlink("../../../../there", root() / "rel");
+    ASSERT_TRUE(make_dirs_in_root(m_root, "out/new", 0755));
+    EXPECT_TRUE(fs::is_directory(root() / outside().relative_path() / "dir/new"));
+    ASSERT_TRUE(make_dirs_in_root(m_root, "rel/x", 0755));
+    EXPECT_TRUE(fs::is_directory(root() / "there/x"));
+    // A cycle of dangling links ends with ELOOP.
+    fs::create_symlink("b", root() / "a");
+    fs::create_symlink("a", root() / "b");
+    auto loop = make_dirs_in_root(m_root, "a/x", 0755);
+    ASSERT_FALSE(loop);
+    EXPECT_EQ(loop.error().errno_value(), ELOOP) << loop.error().text();
+}
+
+TEST_F(SafeTree, MakeDirsFailures) {
+    // A dangling link behind another link: its target is ambiguous, so nothing is created.
+    fs::create_directory(root() / "real");
+    fs::create_symlink("real", root() / "alias");
+    fs::create_symlink("../nowhere", root() / "real/out");
+    auto dangling = make_dirs_in_root(m_root, "alias/out/new", 0755);
     ASSERT_FALSE(dangling);
     EXPECT_EQ(dangling.error().errno_value(), EEXIST);
-    EXPECT_NE(dangling.error().text().find("out is a symlink to a directory that does not exist"),
-              std::string::npos)
+    EXPECT_NE(
+        dangling.error().text().find("alias/out is a symlink to a directory that does not exist"),
+        std::string::npos)
         << dangling.error().text();
+    EXPECT_FALSE(fs::exists(root() / "nowhere"));
 
     write_file(root() / "file", "x");
     auto not_dir = make_dirs_in_root(m_root, "file/sub", 0755);
