@@ -1,5 +1,8 @@
 #include "cli/cli.hpp"
 
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <iostream>
 
@@ -13,6 +16,9 @@
 namespace microvm::cli {
 
 int main(int argc, char** argv) {
+    // The library's warnings go to stderr: stdout carries the workload's output.
+    spdlog::set_default_logger(spdlog::stderr_logger_st("microvm"));
+    spdlog::set_pattern("microvm: %l: %v");
     CLI::App app{"microvm: run OCI images and root file systems as microVMs"};
     app.name("microvm");
     app.require_subcommand(1);
