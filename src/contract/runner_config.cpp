@@ -184,6 +184,7 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "stdout_path", "stdout_path", config.stdout_path));
     TRY(read_string(root, "stderr_path", "stderr_path", config.stderr_path));
     TRY(read_string(root, "result_path", "result_path", config.result_path));
+    TRY(read_string(root, "runtime_dir", "runtime_dir", config.runtime_dir));
     TRY(read_unsigned(root, "log_level", "log_level", config.log_level));
     TRY(read_enum<Engine>(root, "engine", "engine", &parse_engine, config.engine));
     TRY(read_enum<ReadOnlyPolicy>(root, "read_only_policy", "read_only_policy",
@@ -340,6 +341,13 @@ Result<void> validate(RunnerConfig const& config) {
     TRY(validate_root(config));
     TRY(validate_mounts(config.virtiofs_mounts));
     TRY(validate_port_forwards(config.port_forwards));
+    if (config.runtime_dir.size() > max_runtime_dir_length) {
+        return fail("runtime_dir is longer than " + std::to_string(max_runtime_dir_length) +
+                    " bytes: " + config.runtime_dir);
+    }
+    if (!config.runtime_dir.empty()) {
+        TRY(require_directory(config.runtime_dir, "runtime dir"));
+    }
     if (config.log_level > max_log_level) {
         return fail("log_level must be in 0.." + std::to_string(max_log_level));
     }
@@ -385,6 +393,7 @@ std::string serialize(RunnerConfig const& config) {
     put_optional(out, "stdout_path", config.stdout_path);
     put_optional(out, "stderr_path", config.stderr_path);
     put_optional(out, "result_path", config.result_path);
+    put_optional(out, "runtime_dir", config.runtime_dir);
     out["log_level"] = config.log_level;
     out["engine"] = to_string(config.engine);
     out["read_only_policy"] = to_string(config.read_only_policy);

@@ -46,6 +46,10 @@ struct QemuSettings {
     std::string kernel_cmdline_extra;
 };
 
+// The longest runtime_dir an engine can use: its unix sockets there (the longest name is
+// "/vfs-999.sock") must fit in a socket address's 108 bytes, NUL included.
+inline constexpr std::size_t max_runtime_dir_length = 107 - (sizeof("/vfs-999.sock") - 1);
+
 struct RunnerConfig {
     // The VM's root. With root_upper_dir set, root_path is the immutable lower layer and the
     // engine exports an overlay (lower=root_path, upper=root_upper_dir, work=root_work_dir)
@@ -65,6 +69,11 @@ struct RunnerConfig {
     // Where the runner records how the VM ended, so the host can tell a workload's exit status
     // from the runner's own failure: {"exit_code": N} or {"error": "..."}. Empty: not written.
     std::string result_path;
+    // An existing, private directory for the runner's sockets and status file, at most
+    // max_runtime_dir_length bytes long, which the engine empties when it ends. The host gives
+    // <vm_dir>/run so that a runner killed with SIGKILL leaves nothing behind outside the VM's
+    // directory. Empty: the engine makes a temporary one.
+    std::string runtime_dir;
     std::uint32_t log_level = 0;
     Engine engine = Engine::libkrun;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
@@ -78,8 +87,9 @@ Result<RunnerConfig> parse_runner_config(std::string_view json);
 // Reads PATH ("-" = standard input), then parse_runner_config(). Errors name the file.
 Result<RunnerConfig> load_runner_config(std::string const& path);
 
-// The checks of DESIGN.md §4.2: required fields, positive sizes, the root and every share
-// an existing directory, tags non-empty, valid and unique.
+// The checks of DESIGN.md §4.2: required fields, positive sizes, the root, every share and the
+// runtime directory (when set) an existing directory short enough for the engine's sockets,
+// tags non-empty, valid and unique.
 Result<void> validate(RunnerConfig const& config);
 
 // The JSON text; read_only and empty optional fields are omitted.

@@ -22,6 +22,7 @@ protected:
         std::filesystem::create_directory(root());
         std::filesystem::create_directory(share("data"));
         std::filesystem::create_directory(share("src"));
+        std::filesystem::create_directory(share("run"));
         test::write_file(path() / "file", "x");
     }
 
@@ -60,6 +61,7 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
         {"stdout_path", "/tmp/out"},
         {"stderr_path", "/tmp/err"},
         {"result_path", "/tmp/result.json"},
+        {"runtime_dir", share("run")},
         {"log_level", 3},
         {"engine", "qemu"},
         {"read_only_policy", "allow-guest-only"},
@@ -88,6 +90,7 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
     EXPECT_EQ(config->stdout_path, "/tmp/out");
     EXPECT_EQ(config->stderr_path, "/tmp/err");
     EXPECT_EQ(config->result_path, "/tmp/result.json");
+    EXPECT_EQ(config->runtime_dir, share("run"));
     EXPECT_EQ(config->log_level, 3u);
     EXPECT_EQ(config->engine, Engine::qemu);
     EXPECT_EQ(config->read_only_policy, ReadOnlyPolicy::allow_guest_only);
@@ -131,6 +134,7 @@ TEST_F(RunnerConfigTest, RoundTripsThroughSerialize) {
     config.console_log_path = "/tmp/console.log";
     config.stdout_path = "/tmp/out";
     config.result_path = "/tmp/result.json";
+    config.runtime_dir = share("run");
     config.log_level = 5;
     config.engine = Engine::qemu;
     config.read_only_policy = ReadOnlyPolicy::allow_guest_only;
@@ -153,6 +157,7 @@ TEST_F(RunnerConfigTest, RoundTripsThroughSerialize) {
     EXPECT_EQ(parsed->qemu.initrd, "/tmp/initrd");
     EXPECT_EQ(parsed->qemu.accel, "kvm");
     EXPECT_EQ(parsed->result_path, "/tmp/result.json");
+    EXPECT_EQ(parsed->runtime_dir, share("run"));
 }
 
 TEST_F(RunnerConfigTest, RoundTripsOverlayRoot) {
@@ -189,7 +194,7 @@ TEST_F(RunnerConfigTest, OmitsEmptyOptionalFields) {
     json out = json::parse(serialize(config));
     for (char const* key :
          {"virtiofs_mounts", "port_forwards", "net_sock_path", "console_log_path", "stdout_path",
-          "stderr_path", "result_path", "root_upper_dir", "root_work_dir"}) {
+          "stderr_path", "result_path", "runtime_dir", "root_upper_dir", "root_work_dir"}) {
         EXPECT_FALSE(out.contains(key)) << key;
     }
     EXPECT_FALSE(out["qemu"].contains("kernel"));
@@ -239,6 +244,24 @@ TEST_F(RunnerConfigTest, OverlayRootNeedsBothDirectories) {
 
     document["root_upper_dir"] = share("missing");
     EXPECT_EQ(error_of(document), "root upper dir not found: " + share("missing"));
+}
+
+TEST_F(RunnerConfigTest, RuntimeDirMessages) {
+    json document = minimal();
+    document["runtime_dir"] = share("missing");
+    EXPECT_EQ(error_of(document), "runtime dir not found: " + share("missing"));
+
+    document["runtime_dir"] = share("file");
+    EXPECT_EQ(error_of(document), "runtime dir is not a directory: " + share("file"));
+
+    document["runtime_dir"] = 7;
+    EXPECT_EQ(error_of(document), "runtime_dir must be a string");
+
+    // The engine's sockets there must still fit in a unix socket address.
+    std::string const deep = "/" + std::string(max_runtime_dir_length, 'd');
+    document["runtime_dir"] = deep;
+    EXPECT_EQ(error_of(document), "runtime_dir is longer than " +
+                                      std::to_string(max_runtime_dir_length) + " bytes: " + deep);
 }
 
 TEST_F(RunnerConfigTest, ShareMessages) {

@@ -1,9 +1,8 @@
 #include "host/hypervisor/libkrun/backend.hpp"
 
 #include "host/hypervisor/libkrun/runner_config.hpp"
+#include "host/hypervisor/runner_config_common.hpp"
 #include "host/process/locate_runner.hpp"
-#include "host/process/runner_launch.hpp"
-#include "host/process/spawn.hpp"
 
 namespace microvm::hypervisor::libkrun {
 
@@ -20,18 +19,9 @@ Result<std::unique_ptr<VmHandle>> LibkrunBackend::start(VmConfig const& config) 
     if (runner.empty()) {
         runner = TRY_CTX(process::locate_runner(), context);
     }
-    auto runner_config = build_runner_config(config, m_options.library);
-    TRY_CTX(contract::validate(runner_config), context);
-    auto handle = TRY_CTX(
-        process::launch_runner(runner_config,
-                               process::LaunchOptions{
-                                   .runner = runner,
-                                   .vm_dir = config.vm_dir,
-                                   .env = m_options.runner_env ? *m_options.runner_env
-                                                               : process::current_environment(),
-                               }),
-        context);
-    return std::unique_ptr<VmHandle>(std::move(handle));
+    return TRY_CTX(start_runner(build_runner_config(config, m_options.library), config, runner,
+                                m_options.runner_env),
+                   context);
 }
 
 } // namespace microvm::hypervisor::libkrun

@@ -3,9 +3,8 @@
 #include "host/hypervisor/qemu/boot_files.hpp"
 #include "host/hypervisor/qemu/kernel.hpp"
 #include "host/hypervisor/qemu/make_runner_config.hpp"
+#include "host/hypervisor/runner_config_common.hpp"
 #include "host/process/locate_runner.hpp"
-#include "host/process/runner_launch.hpp"
-#include "host/process/spawn.hpp"
 
 namespace microvm::hypervisor::qemu {
 
@@ -31,19 +30,10 @@ Result<std::unique_ptr<VmHandle>> QemuBackend::start(VmConfig const& config) {
                             .network = !config.ports.empty(),
                         }),
                         what);
-    auto runner_config =
-        make_runner_config(config, boot.kernel.kernel, boot.initrd, m_options.qemu);
-    TRY_CTX(contract::validate(runner_config), what);
-    auto handle = TRY_CTX(
-        process::launch_runner(runner_config,
-                               process::LaunchOptions{
-                                   .runner = runner,
-                                   .vm_dir = config.vm_dir,
-                                   .env = m_options.runner_env ? *m_options.runner_env
-                                                               : process::current_environment(),
-                               }),
+    return TRY_CTX(
+        start_runner(make_runner_config(config, boot.kernel.kernel, boot.initrd, m_options.qemu),
+                     config, runner, m_options.runner_env),
         what);
-    return std::unique_ptr<VmHandle>(std::move(handle));
 }
 
 } // namespace microvm::hypervisor::qemu

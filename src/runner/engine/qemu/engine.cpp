@@ -7,14 +7,15 @@
 // signal N stopped it before the workload reported.
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "base/command.hpp"
@@ -55,19 +56,39 @@ std::string join(std::vector<std::string> const& argv) {
     return line;
 }
 
-// The runner's scratch directory: sockets, the status file, mountpoints. The root overlay is
-// mounted inside it, so it is detached first; if that fails the directory is left behind rather
-// than emptied through the mount, which would delete the VM's files.
+// Removes everything in `dir`, keeping `dir` itself. Does not follow symlinks.
+void empty_directory(std::filesystem::path const& dir) noexcept {
+    std::error_code error;
+    for (auto it = std::filesystem::directory_iterator(dir, error);
+         !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
+        std::error_code ignored;
+        std::filesystem::remove_all(it->path(), ignored);
+    }
+}
+
+// The runner's scratch directory: sockets, the status file, mountpoints. It is the host's
+// runtime_dir when runner.json names one (emptied at the end, not removed: it is the host's),
+// else a temporary directory of the engine's own. The root overlay is mounted inside it, so it
+// is detached first; if that fails the directory is left as it is rather than emptied through
+// the mount, which would delete the VM's files.
 struct Workspace {
-    base::TempDir dir;
+    std::filesystem::path dir;
+    // Set when `dir` is the engine's own: removed with its contents at the end.
+    std::optional<base::TempDir> temp;
     std::optional<OverlayMount> root;
 
-    std::string path(std::string const& name) const { return (dir.path() / name).string(); }
+    std::string path(std::string const& name) const { return (dir / name).string(); }
 
     ~Workspace() {
         if (root && !root->unmount()) {
-            std::fprintf(stderr, "microvm-runner: leaving %s behind\n",
-                         dir.release().string().c_str());
+            if (temp) {
+                (void)temp->release();
+            }
+            std::fprintf(stderr, "microvm-runner: leaving %s behind\n", dir.c_str());
+            return;
+        }
+        if (!temp) {
+            empty_directory(dir);
         }
     }
 };
@@ -82,18 +103,22 @@ struct OrphanReaper {
     ~OrphanReaper() { base::reap_orphans(daemon_stop_timeout); }
 };
 
-// Under $TMPDIR, unless that is too deep for the sockets inside (a unix socket path has at most
-// 107 bytes): then under /tmp.
-Result<base::TempDir> create_workspace_dir() {
+// Without a runtime_dir from the host: a directory under $TMPDIR, unless that is too deep for
+// the sockets inside (contract::max_runtime_dir_length), then under /tmp. With one: nothing to
+// create, but a runner killed before this one may have left its sockets and mountpoint there.
+Result<std::optional<base::TempDir>> create_workspace_dir(contract::RunnerConfig const& config) {
+    if (!config.runtime_dir.empty()) {
+        empty_directory(config.runtime_dir);
+        return std::nullopt;
+    }
     constexpr char prefix[] = "microvm-qemu-";
-    constexpr std::size_t longest_name = sizeof("/XXXXXX/vfs-999.sock") - 1;
-    constexpr std::size_t socket_path_max = sizeof(sockaddr_un::sun_path) - 1;
+    constexpr std::size_t name_length = sizeof("/microvm-qemu-XXXXXX") - 1;
     char const* tmpdir = std::getenv("TMPDIR");
     if (tmpdir != nullptr && *tmpdir != '\0' &&
-        std::strlen(tmpdir) + 1 + sizeof(prefix) - 1 + longest_name <= socket_path_max) {
-        return base::TempDir::create(tmpdir, prefix);
+        std::strlen(tmpdir) + name_length <= contract::max_runtime_dir_length) {
+        return TRY(base::TempDir::create(tmpdir, prefix));
     }
-    return base::TempDir::create("/tmp", prefix);
+    return TRY(base::TempDir::create("/tmp", prefix));
 }
 
 std::string daemon_log_level(std::uint32_t level) {
@@ -329,8 +354,11 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
     }
     Preflight const checked = TRY(preflight(config));
 
+    std::optional<base::TempDir> temp =
+        TRY(as_step(create_workspace_dir(config), RunnerExit::start_failed));
     Workspace workspace{
-        .dir = TRY(as_step(create_workspace_dir(), RunnerExit::start_failed)),
+        .dir = temp ? temp->path() : std::filesystem::path(config.runtime_dir),
+        .temp = std::move(temp),
         .root = std::nullopt,
     };
     OrphanReaper const reaper;

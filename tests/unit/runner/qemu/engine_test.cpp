@@ -101,6 +101,21 @@ TEST_F(Engine, StartsOneDaemonPerShareAndLeavesNothingBehind) {
     EXPECT_TRUE(std::filesystem::is_empty(path("tmp")));
 }
 
+TEST_F(Engine, TheHostsRuntimeDirIsUsedAndEmptiedButKept) {
+    std::filesystem::create_directories(path("run"));
+    // What a runner killed with SIGKILL leaves behind: its sockets and the overlay mountpoint.
+    test::write_file(path("run") + "/vfs-0.sock", "stale");
+    std::filesystem::create_directories(path("run") + "/root");
+    m_config.runtime_dir = path("run");
+    ASSERT_EQ(run(m_config), 5);
+    EXPECT_THAT(test::read_file(path("qemu-args")),
+                HasSubstr("path=" + path("run") + "/vfs-0.sock"));
+    EXPECT_TRUE(std::filesystem::is_directory(path("run")));
+    EXPECT_TRUE(std::filesystem::is_empty(path("run")));
+    // Nothing under $TMPDIR.
+    EXPECT_TRUE(std::filesystem::is_empty(path("tmp")));
+}
+
 TEST_F(Engine, NoReportIsARuntimeError) {
     set_qemu("", 0);
     EXPECT_EQ(run(m_config), 1);

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "base/temp_dir.hpp"
 #include "host/hypervisor/libkrun/backend.hpp"
 #include "host/hypervisor/libkrun/runner_config.hpp"
@@ -26,8 +28,12 @@ TEST(LibkrunBackend, StartsTheRunnerOnItsConfig) {
     auto status = (*handle)->wait();
     ASSERT_TRUE(status) << status.error().text();
     EXPECT_EQ(*status, 0);
+    auto expected = build_runner_config(config, "libkrun.so.1");
+    // The runner's sockets and status file go to the VM's directory, made for it.
+    expected.runtime_dir = (dir->path() / "run").string();
+    EXPECT_TRUE(std::filesystem::is_directory(expected.runtime_dir));
     EXPECT_EQ(microvm::test::read_file(dir->path() / process::runner_log_file),
-              contract::serialize(build_runner_config(config, "libkrun.so.1")));
+              contract::serialize(expected));
 }
 
 TEST(LibkrunBackend, NeedsAVmDirectory) {
