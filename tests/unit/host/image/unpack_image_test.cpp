@@ -106,15 +106,15 @@ TEST_F(UnpackImageTest, TotalSizeCapCountsAllLayers) {
 }
 
 TEST_F(UnpackImageTest, DeclaredSizeCountsBeforeAnyDataIsWritten) {
-    // A header claiming a huge size fails on the header, not after writing the data.
+    // A header claiming more than the cap fails on the header, before the file is created.
     UnpackLimits limits;
     limits.max_total_bytes = 1 << 20;
-    auto const layers =
-        write_layers({LayerBuilder().file("sparse", "x").declared_size(std::int64_t{1} << 40)});
-    auto stats = unpack_image(layers, target(), limits);
+    auto const layers = write_layers({LayerBuilder().file("big", "x").declared_size(8 << 20)});
+    auto stats = unpack_layers(layers, root(), limits);
     ASSERT_FALSE(stats);
     EXPECT_NE(stats.error().text().find("the cap on unpacked size"), std::string::npos)
         << stats.error().text();
+    EXPECT_TRUE(fs::is_empty(root()));
 }
 
 TEST_F(UnpackImageTest, DirectoriesThatDenyTheOwnerAreStillCleanedUp) {
