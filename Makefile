@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build build-asan test unit e2e demo format clean
+.PHONY: all deps build build-asan test unit e2e demo bench format clean
 
 all: build
 
@@ -39,6 +39,10 @@ e2e: build
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)
+
+# Boot time: microvm run -- true against raw qemu with a power-off init, side by side.
+bench: build
+	@bash bench/boot/run.sh $(BUILD)
 
 format:
 	@git ls-files '*.cpp' '*.hpp' '*.c' '*.h' | xargs clang-format -i

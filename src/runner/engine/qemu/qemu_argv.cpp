@@ -24,7 +24,9 @@ std::string hostfwd(contract::RunnerPortForward const& forward) {
 } // namespace
 
 std::string kernel_cmdline(std::string_view extra) {
-    std::string line = "console=ttyS0 quiet panic=-1";
+    // cryptomgr.notests: Debian's kernel self-tests every crypto algorithm it registers at boot,
+    // ~0.3 s of emulated CPU under TCG (docs/BENCHMARKS.md); ignored under fips=1.
+    std::string line = "console=ttyS0 quiet panic=-1 cryptomgr.notests";
     if (!extra.empty()) {
         line += ' ';
         line += extra;

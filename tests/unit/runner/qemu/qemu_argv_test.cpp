@@ -64,7 +64,7 @@ TEST(QemuArgv, MachineMemoryAndBoot) {
     }
     EXPECT_EQ(value_of(argv, "-kernel"), "/boot/vmlinuz");
     EXPECT_EQ(value_of(argv, "-initrd"), "/data/initrd");
-    EXPECT_EQ(value_of(argv, "-append"), "console=ttyS0 quiet panic=-1");
+    EXPECT_EQ(value_of(argv, "-append"), "console=ttyS0 quiet panic=-1 cryptomgr.notests");
     EXPECT_EQ(value_of(argv, "-serial"), "chardev:console");
     EXPECT_THAT(values_of(argv, "-chardev"),
                 Contains("file,id=console,path=/vm/console.log,append=on"));
@@ -139,9 +139,9 @@ TEST(QemuArgv, CommasInPathsAreDoubled) {
 }
 
 TEST(QemuArgv, KernelCommandLineExtraIsAppended) {
-    EXPECT_EQ(kernel_cmdline(""), "console=ttyS0 quiet panic=-1");
+    EXPECT_EQ(kernel_cmdline(""), "console=ttyS0 quiet panic=-1 cryptomgr.notests");
     EXPECT_EQ(kernel_cmdline("microvm.debug loglevel=7"),
-              "console=ttyS0 quiet panic=-1 microvm.debug loglevel=7");
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests microvm.debug loglevel=7");
 }
 
 } // namespace
