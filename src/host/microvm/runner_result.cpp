@@ -1,6 +1,5 @@
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "contract/exit_codes.hpp"

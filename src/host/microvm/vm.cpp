@@ -16,18 +16,34 @@ Vm::Vm(Vm&&) noexcept = default;
 Vm& Vm::operator=(Vm&&) noexcept = default;
 Vm::~Vm() = default;
 
-std::string const& Vm::name() const { return m_impl->name; }
-std::string Vm::id() const { return m_impl->handle->id(); }
-std::filesystem::path const& Vm::data_dir() const { return m_impl->vm_dir; }
-std::filesystem::path const& Vm::rootfs_path() const { return m_impl->rootfs; }
-std::vector<PortForward> const& Vm::ports() const { return m_impl->ports; }
-std::filesystem::path Vm::stdout_path() const { return m_impl->vm_dir / vm_files::stdout_log; }
-std::filesystem::path Vm::stderr_path() const { return m_impl->vm_dir / vm_files::stderr_log; }
+std::string const& Vm::name() const {
+    return m_impl->name;
+}
+std::string Vm::id() const {
+    return m_impl->handle->id();
+}
+std::filesystem::path const& Vm::data_dir() const {
+    return m_impl->vm_dir;
+}
+std::filesystem::path const& Vm::rootfs_path() const {
+    return m_impl->rootfs;
+}
+std::vector<PortForward> const& Vm::ports() const {
+    return m_impl->ports;
+}
+std::filesystem::path Vm::stdout_path() const {
+    return m_impl->vm_dir / vm_files::stdout_log;
+}
+std::filesystem::path Vm::stderr_path() const {
+    return m_impl->vm_dir / vm_files::stderr_log;
+}
 std::filesystem::path Vm::console_log_path() const {
     return m_impl->vm_dir / vm_files::console_log;
 }
 
-bool Vm::alive() const { return m_impl->handle->alive(); }
+bool Vm::alive() const {
+    return m_impl->handle->alive();
+}
 
 Result<void> Vm::stop(std::chrono::seconds timeout) {
     TRY_CTX(m_impl->handle->stop(timeout), "stop vm " + m_impl->name);
@@ -38,7 +54,8 @@ Result<int> Vm::wait() {
     if (!m_impl->outcome) {
         auto status = m_impl->handle->wait();
         if (!status) {
-            return std::unexpected(std::move(status.error()).context("wait for vm " + m_impl->name));
+            return std::unexpected(
+                std::move(status.error()).context("wait for vm " + m_impl->name));
         }
         m_impl->outcome = interpret_runner_exit(*status, m_impl->vm_dir);
     }
