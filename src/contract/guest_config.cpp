@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "contract/json_fields.hpp"
 #include "contract/share_rules.hpp"
 
 namespace microvm::contract {
@@ -18,89 +19,14 @@ using nlohmann::json;
 // sethostname(2) refuses more than HOST_NAME_MAX (64) bytes; refusing here names the field.
 constexpr std::size_t max_hostname_length = 64;
 
-Error type_error(std::string const& field, char const* expected) {
-    return Error::message(field + ": expected " + expected);
-}
-
-// The readers below leave `out` untouched when the key is absent and fail when it is present
-// with another type, null included.
-
-Result<std::string> as_string(json const& value, std::string const& field) {
-    if (!value.is_string()) {
-        return std::unexpected(type_error(field, "a string"));
-    }
-    auto const& text = value.get_ref<std::string const&>();
-    // JSON can carry "\u0000"; every consumer of these strings is a C API that would stop there.
-    if (text.find('\0') != std::string::npos) {
-        return fail(field + ": contains a NUL character");
-    }
-    return text;
-}
-
-Result<void> read_string(json const& object, char const* key, std::string const& field,
-                         std::string& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    out = TRY(as_string(*it, field));
-    return {};
-}
-
-Result<void> read_bool(json const& object, char const* key, std::string const& field, bool& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    if (!it->is_boolean()) {
-        return std::unexpected(type_error(field, "a boolean"));
-    }
-    out = it->get<bool>();
-    return {};
-}
-
-Result<void> read_u32(json const& object, char const* key, std::string const& field,
-                      std::uint32_t& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    // nlohmann reports non-negative integer literals as unsigned; negatives and fractions are
-    // other number types and fall through to the error.
-    constexpr auto max = std::numeric_limits<std::uint32_t>::max();
-    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > max) {
-        return std::unexpected(
-            type_error(field, ("an integer in 0.." + std::to_string(max)).c_str()));
-    }
-    out = static_cast<std::uint32_t>(it->get<std::uint64_t>());
-    return {};
-}
-
 Result<void> read_optional_u32(json const& object, char const* key, std::string const& field,
                                std::optional<std::uint32_t>& out) {
     if (!object.contains(key)) {
         return {};
     }
     std::uint32_t value = 0;
-    TRY(read_u32(object, key, field, value));
+    TRY(read_unsigned(object, key, field, value));
     out = value;
-    return {};
-}
-
-Result<void> read_strings(json const& object, char const* key, std::string const& field,
-                          std::vector<std::string>& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    if (!it->is_array()) {
-        return std::unexpected(type_error(field, "an array of strings"));
-    }
-    std::vector<std::string> values;
-    for (std::size_t i = 0; i < it->size(); ++i) {
-        values.push_back(TRY(as_string((*it)[i], field + "[" + std::to_string(i) + "]")));
-    }
-    out = std::move(values);
     return {};
 }
 
@@ -128,21 +54,16 @@ bool is_numeric_user(std::string_view user) {
 
 Result<std::vector<GuestMount>> read_mounts(json const& object) {
     std::vector<GuestMount> mounts;
-    auto it = object.find("virtiofs_mounts");
-    if (it == object.end()) {
+    json const* list = TRY(read_array(object, "virtiofs_mounts", "virtiofs_mounts"));
+    if (list == nullptr) {
         return mounts;
-    }
-    if (!it->is_array()) {
-        return std::unexpected(type_error("virtiofs_mounts", "an array"));
     }
     std::set<std::string> tags;
     std::set<std::string> paths;
-    for (std::size_t i = 0; i < it->size(); ++i) {
+    for (std::size_t i = 0; i < list->size(); ++i) {
         std::string const field = "virtiofs_mounts[" + std::to_string(i) + "]";
-        json const& entry = (*it)[i];
-        if (!entry.is_object()) {
-            return std::unexpected(type_error(field, "an object"));
-        }
+        json const& entry = (*list)[i];
+        TRY(expect_object(entry, field));
         GuestMount mount;
         if (!entry.contains("tag")) {
             return fail(field + ".tag: is required");
@@ -174,7 +95,7 @@ Result<GuestConfig> read_config(json const& doc) {
         return fail("expected a JSON object");
     }
     GuestConfig config;
-    TRY(read_u32(doc, "tmp_size_mib", "tmp_size_mib", config.tmp_size_mib));
+    TRY(read_unsigned(doc, "tmp_size_mib", "tmp_size_mib", config.tmp_size_mib));
     config.virtiofs_mounts = TRY(read_mounts(doc));
     TRY(read_strings(doc, "argv", "argv", config.argv));
     TRY(read_strings(doc, "env", "env", config.env));

@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "contract/json_fields.hpp"
 #include "contract/share_rules.hpp"
 
 namespace microvm::contract {
@@ -20,51 +21,6 @@ using nlohmann::json;
 
 // log_level counts as libkrun does: 0 off .. 5 trace.
 constexpr std::uint32_t max_log_level = 5;
-
-// Field readers. A key that is absent keeps the default; a key that is present must have the
-// right type (null included), so that a typo in a value is never silently ignored.
-
-Result<void> read_string(json const& object, char const* key, std::string const& field,
-                         std::string& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    if (!it->is_string()) {
-        return fail(field + " must be a string");
-    }
-    out = it->get<std::string>();
-    return {};
-}
-
-Result<void> read_bool(json const& object, char const* key, std::string const& field, bool& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    if (!it->is_boolean()) {
-        return fail(field + " must be true or false");
-    }
-    out = it->get<bool>();
-    return {};
-}
-
-template <typename Unsigned>
-Result<void> read_unsigned(json const& object, char const* key, std::string const& field,
-                           Unsigned& out) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return {};
-    }
-    constexpr auto max = std::numeric_limits<Unsigned>::max();
-    // nlohmann reports non-negative integer literals as unsigned; negatives and fractions
-    // are other number types and fall through to the error.
-    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > max) {
-        return fail(field + " must be an integer in 0.." + std::to_string(max));
-    }
-    out = static_cast<Unsigned>(it->get<std::uint64_t>());
-    return {};
-}
 
 template <typename Enum>
 Result<void> read_enum(json const& object, char const* key, std::string const& field,
@@ -78,37 +34,12 @@ Result<void> read_enum(json const& object, char const* key, std::string const& f
     return {};
 }
 
-// Yields the array under `key`, or nullptr when the key is absent.
-Result<json const*> read_array(json const& object, char const* key) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return nullptr;
-    }
-    if (!it->is_array()) {
-        return fail(std::string(key) + " must be an array");
-    }
-    return &*it;
-}
-
-Result<json const*> read_object(json const& object, char const* key, std::string const& field) {
-    auto it = object.find(key);
-    if (it == object.end()) {
-        return nullptr;
-    }
-    if (!it->is_object()) {
-        return fail(field + " must be an object");
-    }
-    return &*it;
-}
-
 std::string element(char const* key, std::size_t index) {
     return std::string(key) + "[" + std::to_string(index) + "]";
 }
 
 Result<RunnerMount> parse_mount(json const& item, std::string const& where) {
-    if (!item.is_object()) {
-        return fail(where + " must be an object");
-    }
+    TRY(expect_object(item, where));
     RunnerMount mount;
     TRY(read_string(item, "tag", where + ".tag", mount.tag));
     TRY(read_string(item, "path", where + ".path", mount.path));
@@ -117,9 +48,7 @@ Result<RunnerMount> parse_mount(json const& item, std::string const& where) {
 }
 
 Result<RunnerPortForward> parse_port_forward(json const& item, std::string const& where) {
-    if (!item.is_object()) {
-        return fail(where + " must be an object");
-    }
+    TRY(expect_object(item, where));
     RunnerPortForward forward;
     TRY(read_unsigned(item, "host", where + ".host", forward.host));
     TRY(read_unsigned(item, "guest", where + ".guest", forward.guest));
@@ -167,13 +96,15 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "root_work_dir", "root_work_dir", config.root_work_dir));
     TRY(read_unsigned(root, "num_vcpus", "num_vcpus", config.num_vcpus));
     TRY(read_unsigned(root, "ram_mib", "ram_mib", config.ram_mib));
-    if (json const* mounts = TRY(read_array(root, "virtiofs_mounts")); mounts != nullptr) {
+    if (json const* mounts = TRY(read_array(root, "virtiofs_mounts", "virtiofs_mounts"));
+        mounts != nullptr) {
         for (std::size_t i = 0; i < mounts->size(); ++i) {
             config.virtiofs_mounts.push_back(
                 TRY(parse_mount((*mounts)[i], element("virtiofs_mounts", i))));
         }
     }
-    if (json const* forwards = TRY(read_array(root, "port_forwards")); forwards != nullptr) {
+    if (json const* forwards = TRY(read_array(root, "port_forwards", "port_forwards"));
+        forwards != nullptr) {
         for (std::size_t i = 0; i < forwards->size(); ++i) {
             config.port_forwards.push_back(
                 TRY(parse_port_forward((*forwards)[i], element("port_forwards", i))));

@@ -124,7 +124,7 @@ TEST_F(GuestConfigFile, WrongTypeIsAnErrorNamingTheFileAndField) {
     auto config = read_guest_config(config_path());
     ASSERT_FALSE(config);
     EXPECT_EQ(config.error().text(),
-              config_path().string() + ": virtiofs_mounts[0].read_only: expected a boolean");
+              config_path().string() + ": virtiofs_mounts[0].read_only must be true or false");
 }
 
 TEST_F(GuestConfigFile, ReadErrorsOtherThanMissingAreErrors) {

@@ -114,27 +114,27 @@ TEST(GuestConfig, RejectsANonObjectDocument) {
 
 TEST(GuestConfig, RejectsWrongTypesNamingTheField) {
     EXPECT_EQ(parse_error(R"({"virtiofs_mounts":[{"tag":"d","read_only":"yes"}]})"),
-              "/etc/microvm.json: virtiofs_mounts[0].read_only: expected a boolean");
+              "/etc/microvm.json: virtiofs_mounts[0].read_only must be true or false");
     // null is a wrong type, not a default: a read-only flag must never be lost silently.
     EXPECT_EQ(parse_error(R"({"virtiofs_mounts":[{"tag":"d","read_only":null}]})"),
-              "/etc/microvm.json: virtiofs_mounts[0].read_only: expected a boolean");
+              "/etc/microvm.json: virtiofs_mounts[0].read_only must be true or false");
     EXPECT_EQ(parse_error(R"({"virtiofs_mounts":[{"tag":"d","read_only":1}]})"),
-              "/etc/microvm.json: virtiofs_mounts[0].read_only: expected a boolean");
+              "/etc/microvm.json: virtiofs_mounts[0].read_only must be true or false");
     EXPECT_EQ(parse_error(R"({"tmp_size_mib":"512"})"),
-              "/etc/microvm.json: tmp_size_mib: expected an integer in 0..4294967295");
+              "/etc/microvm.json: tmp_size_mib must be an integer in 0..4294967295");
     parse_error(R"({"tmp_size_mib":-1})");
     parse_error(R"({"tmp_size_mib":1.5})");
     parse_error(R"({"tmp_size_mib":4294967296})");
     EXPECT_EQ(parse_error(R"({"virtiofs_mounts":{"tag":"d"}})"),
-              "/etc/microvm.json: virtiofs_mounts: expected an array");
+              "/etc/microvm.json: virtiofs_mounts must be an array");
     EXPECT_EQ(parse_error(R"({"virtiofs_mounts":["d"]})"),
-              "/etc/microvm.json: virtiofs_mounts[0]: expected an object");
+              "/etc/microvm.json: virtiofs_mounts[0] must be an object");
     EXPECT_EQ(parse_error(R"({"virtiofs_mounts":[{"tag":"a"},{"tag":7}]})"),
-              "/etc/microvm.json: virtiofs_mounts[1].tag: expected a string");
+              "/etc/microvm.json: virtiofs_mounts[1].tag must be a string");
     EXPECT_EQ(parse_error(R"({"argv":["/bin/sh",1]})"),
-              "/etc/microvm.json: argv[1]: expected a string");
+              "/etc/microvm.json: argv[1] must be a string");
     EXPECT_EQ(parse_error(R"({"argv":"/bin/sh"})"),
-              "/etc/microvm.json: argv: expected an array of strings");
+              "/etc/microvm.json: argv must be an array of strings");
     parse_error(R"({"env":[null]})");
     parse_error(R"({"cwd":null})");
     parse_error(R"({"hostname":5})");
@@ -178,7 +178,7 @@ TEST(GuestConfig, RejectsBadWorkloadFields) {
     parse_error(R"({"hostname":")" + std::string(65, 'h') + R"("})");
     parse_ok(R"({"hostname":")" + std::string(64, 'h') + R"("})");
     EXPECT_EQ(parse_error(R"({"argv":["a\u0000b"]})"),
-              "/etc/microvm.json: argv[0]: contains a NUL character");
+              "/etc/microvm.json: argv[0] must not contain a NUL character");
 }
 
 TEST(GuestConfig, RoundTripsEveryField) {
