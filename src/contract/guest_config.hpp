@@ -60,7 +60,7 @@ struct GuestConfig {
 // read-write. Fails on bad JSON, a wrong type, a share with a bad or duplicate tag or guest
 // path, a relative cwd, a non-numeric user, an env entry without "=", or a hostname longer
 // than 64 bytes, with a message naming the field:
-//     "/etc/microvm.json: virtiofs_mounts[0].read_only: expected a boolean"
+//     "/etc/microvm.json: virtiofs_mounts[0].read_only must be true or false"
 Result<GuestConfig> parse_guest_config(std::string_view json, std::string_view source);
 
 // The JSON text of the file (an object, one key per line, ending in a newline). Keys whose
