@@ -15,6 +15,8 @@ packages=(
     busybox-static docker-registry umoci skopeo
     # tools the tests and the demo call
     procps iproute2 util-linux e2fsprogs openssl
+    # bench/pull builds its 100 MB Debian image with debootstrap
+    debootstrap
 )
 
 missing=()
