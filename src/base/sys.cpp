@@ -147,4 +147,12 @@ Result<std::string> read_all(int fd, std::size_t max_bytes, std::string_view wha
     }
 }
 
+Result<std::string> read_file(std::filesystem::path const& path, std::size_t max_bytes) {
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) {
+        return fail_errno("open " + path.string());
+    }
+    return read_all(fd.get(), max_bytes, path.string());
+}
+
 } // namespace microvm::base::sys

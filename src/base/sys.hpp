@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -42,5 +43,9 @@ Result<void> write_all(int fd, std::string_view bytes, std::string_view what);
 // Reads until end of file. Fails with EFBIG when the file holds more than `max_bytes`, so a
 // hostile or corrupt file cannot make the caller allocate without bound.
 Result<std::string> read_all(int fd, std::size_t max_bytes, std::string_view what);
+
+// Opens a host file the caller chose (not one inside an untrusted root: use the safe-file
+// layer for those) and reads it whole, with read_all()'s bound.
+Result<std::string> read_file(std::filesystem::path const& path, std::size_t max_bytes);
 
 } // namespace microvm::base::sys

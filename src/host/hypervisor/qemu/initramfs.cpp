@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "base/fd.hpp"
+#include "base/sys.hpp"
 #include "host/hypervisor/qemu/initramfs_archive.hpp"
 #include "host/hypervisor/qemu/module_file.hpp"
 
@@ -63,22 +64,7 @@ private:
 };
 
 Result<std::string> read_init(std::filesystem::path const& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return fail_errno("open " + path.string());
-    }
-    std::string bytes;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (bytes.size() > max_init_bytes) {
-            return fail(path.string() + ": larger than " + std::to_string(max_init_bytes) +
-                        " bytes; not a microvm-init binary");
-        }
-    }
-    if (in.bad()) {
-        return fail_errno("read " + path.string());
-    }
+    auto bytes = TRY(base::sys::read_file(path, max_init_bytes));
     if (bytes.empty()) {
         return fail(path.string() + ": empty file; not a microvm-init binary");
     }

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <memory>
 
+#include "base/sys.hpp"
+
 namespace microvm::hypervisor::qemu {
 namespace {
 
@@ -15,23 +17,7 @@ struct ArchiveReadDeleter {
 using ArchiveReader = std::unique_ptr<archive, ArchiveReadDeleter>;
 
 Result<std::string> read_plain(std::filesystem::path const& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return fail_errno("open " + path.string());
-    }
-    std::string bytes;
-    char buffer[1 << 16];
-    while (in.read(buffer, sizeof buffer) || in.gcount() > 0) {
-        bytes.append(buffer, static_cast<std::size_t>(in.gcount()));
-        if (bytes.size() > max_module_bytes) {
-            return fail(path.string() + ": larger than " + std::to_string(max_module_bytes) +
-                        " bytes");
-        }
-    }
-    if (in.bad()) {
-        return fail_errno("read " + path.string());
-    }
-    return bytes;
+    return base::sys::read_file(path, max_module_bytes);
 }
 
 // A compressed module is a bare compressed stream; libarchive's "raw" format presents it as
