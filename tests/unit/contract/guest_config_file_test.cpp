@@ -15,22 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::read_file;
+using test::snapshot;
 using test::write_file;
-
-std::map<std::string, std::string> snapshot(fs::path const& dir) {
-    std::map<std::string, std::string> out;
-    for (auto const& entry : fs::recursive_directory_iterator(dir)) {
-        auto const rel = fs::relative(entry.path(), dir).string();
-        if (entry.is_symlink()) {
-            out[rel] = "symlink -> " + fs::read_symlink(entry.path()).string();
-        } else if (entry.is_regular_file()) {
-            out[rel] = "file: " + read_file(entry.path());
-        } else {
-            out[rel] = entry.is_directory() ? "dir" : "other";
-        }
-    }
-    return out;
-}
 
 bool contains(std::string const& text, std::string const& part) {
     return text.find(part) != std::string::npos;

@@ -26,6 +26,24 @@ void write_file(std::filesystem::path const& path, std::string const& text) {
     out << text;
 }
 
+std::map<std::string, std::string> snapshot(std::filesystem::path const& dir) {
+    namespace fs = std::filesystem;
+    std::map<std::string, std::string> out;
+    for (auto const& entry : fs::recursive_directory_iterator(dir)) {
+        auto const rel = fs::relative(entry.path(), dir).string();
+        if (entry.is_symlink()) {
+            out[rel] = "symlink -> " + fs::read_symlink(entry.path()).string();
+        } else if (entry.is_regular_file()) {
+            out[rel] = "file: " + read_file(entry.path());
+        } else if (entry.is_directory()) {
+            out[rel] = "dir";
+        } else {
+            out[rel] = "other";
+        }
+    }
+    return out;
+}
+
 namespace {
 std::filesystem::path temp_capture(char const* name) {
     char pattern[] = "/tmp/microvm-test-XXXXXX";

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,11 @@ namespace microvm::test {
 // Reads a whole file; empty when it does not exist.
 std::string read_file(std::filesystem::path const& path);
 void write_file(std::filesystem::path const& path, std::string const& text);
+
+// Everything observable about a tree: each entry's type and, for files and symlinks, content
+// or target. Equal snapshots before and after prove that nothing was created, removed or
+// changed in it.
+std::map<std::string, std::string> snapshot(std::filesystem::path const& dir);
 
 struct ProcessResult {
     int exit_code = -1; // -1 when killed by a signal
