@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/path_parts.hpp"
 #include "base/sys.hpp"
 
 namespace microvm::base {
@@ -34,31 +35,11 @@ std::uint64_t resolve_bits(Resolve policy) {
 }
 
 std::vector<std::string> components(std::string_view path) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        std::size_t end = path.find('/', start);
-        if (end == std::string_view::npos) {
-            end = path.size();
-        }
-        std::string_view part = path.substr(start, end - start);
-        if (!part.empty() && part != ".") {
-            out.emplace_back(part);
-        }
-        start = end + 1;
-    }
-    return out;
+    return path_components(path);
 }
 
 std::string join(std::vector<std::string> const& parts, std::size_t count) {
-    std::string out;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (!out.empty()) {
-            out += '/';
-        }
-        out += parts[i];
-    }
-    return out.empty() ? "." : out;
+    return join_components(parts, count);
 }
 
 // The canonical spelling of a path below a root: no leading "/", no empty or "." components,

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/path_parts.hpp"
 #include "base/sys.hpp"
 #include "base/sys_tree.hpp"
 
@@ -26,34 +27,17 @@ Result<std::vector<std::string>> components(std::string_view path) {
     if (path.find('\0') != std::string_view::npos) {
         return fail_errno("path \"" + std::string(path) + "\" contains a NUL byte", EINVAL);
     }
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= path.size()) {
-        std::size_t end = path.find('/', start);
-        if (end == std::string_view::npos) {
-            end = path.size();
-        }
-        std::string_view const part = path.substr(start, end - start);
+    auto parts = path_components(path);
+    for (auto const& part : parts) {
         if (part == "..") {
             return fail_errno("path \"" + std::string(path) + "\" contains \"..\"", EINVAL);
         }
-        if (!part.empty() && part != ".") {
-            out.emplace_back(part);
-        }
-        start = end + 1;
     }
-    return out;
+    return parts;
 }
 
 std::string join(std::vector<std::string> const& parts, std::size_t count) {
-    std::string out;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i > 0) {
-            out += '/';
-        }
-        out += parts[i];
-    }
-    return out.empty() ? "." : out;
+    return join_components(parts, count);
 }
 
 // Gives the owner rwx on a directory that denies it, so it can be emptied and removed
