@@ -10,20 +10,9 @@
 #include <cstring>
 #include <utility>
 
+#include "base/overlay_options.hpp"
+
 namespace microvm::runner {
-
-namespace {
-
-void append_escaped(std::string& out, std::string_view path) {
-    for (char c : path) {
-        if (c == ',' || c == ':' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-}
-
-} // namespace
 
 Result<void> enter_private_mount_namespace() {
     if (::unshare(CLONE_NEWNS) != 0) {
@@ -36,19 +25,9 @@ Result<void> enter_private_mount_namespace() {
     return {};
 }
 
-std::string overlay_options(std::string_view lower, std::string_view upper, std::string_view work) {
-    std::string options = "lowerdir=";
-    append_escaped(options, lower);
-    options += ",upperdir=";
-    append_escaped(options, upper);
-    options += ",workdir=";
-    append_escaped(options, work);
-    return options;
-}
-
 Result<void> mount_overlay(std::string const& lower, std::string const& upper,
                            std::string const& work, std::string const& target) {
-    std::string const options = overlay_options(lower, upper, work);
+    std::string const options = base::overlay_options(lower, upper, work);
     if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) {
         return fail_errno("mount overlay (" + options + ") on " + target);
     }

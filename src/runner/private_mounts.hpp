@@ -17,9 +17,6 @@ namespace microvm::runner {
 // namespace. Needs CAP_SYS_ADMIN.
 Result<void> enter_private_mount_namespace();
 
-// The overlayfs option string, with ',', ':' and '\' escaped as overlayfs requires.
-std::string overlay_options(std::string_view lower, std::string_view upper, std::string_view work);
-
 // Mounts overlay(lower, upper, work) on `target`, an existing directory (which may be `lower`
 // itself: overlayfs resolves its layers before the mount covers them).
 Result<void> mount_overlay(std::string const& lower, std::string const& upper,

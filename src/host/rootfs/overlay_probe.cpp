@@ -7,17 +7,10 @@
 
 #include <cerrno>
 
+#include "base/overlay_options.hpp"
+
 namespace microvm::rootfs {
 namespace {
-
-void append_escaped(std::string& out, std::string const& path) {
-    for (char c : path) {
-        if (c == ',' || c == ':' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-}
 
 // The child's exit status: 0, or the errno of the step that failed (all errno values fit).
 constexpr int unshare_failed_offset = 200;
@@ -25,13 +18,8 @@ constexpr int unshare_failed_offset = 200;
 } // namespace
 
 std::string overlay_options(hypervisor::RootfsView const& view) {
-    std::string options = "lowerdir=";
-    append_escaped(options, view.source.string());
-    options += ",upperdir=";
-    append_escaped(options, view.upper_dir.string());
-    options += ",workdir=";
-    append_escaped(options, view.work_dir.string());
-    return options;
+    return base::overlay_options(view.source.string(), view.upper_dir.string(),
+                                 view.work_dir.string());
 }
 
 Result<void> probe_overlay(hypervisor::RootfsView const& view,
