@@ -34,6 +34,19 @@ struct PortForward {
     std::string host_address = "127.0.0.1";
 };
 
+// The guest's network (`--network`).
+enum class NetworkMode {
+    // A NIC behind a userspace network stack in the VMM (QEMU's slirp): outbound access through
+    // the host's sockets, and the forwarded ports. The default.
+    user,
+    // No network device at all: the guest has loopback only, and no port can be forwarded.
+    none,
+};
+
+// Whether the guest may open connections of its own (`--no-outbound` denies). Forwarded ports
+// keep working either way: they are connections the host side opens.
+enum class Outbound { allow, deny };
+
 // What happens when a read-only share cannot be enforced by the host-side file server.
 enum class ReadOnlyPolicy {
     // Refuse to start the VM (the default: fail closed).
@@ -68,6 +81,8 @@ struct RunOptions {
     std::uint32_t tmp_size_mib = 0;
     std::vector<VirtioFSMount> mounts;
     std::vector<PortForward> ports;
+    NetworkMode network = NetworkMode::user;
+    Outbound outbound = Outbound::allow;
     // Replace the image's command (Entrypoint + Cmd) when not empty.
     std::vector<std::string> command;
     // Extra environment, "KEY=VALUE", applied after the image's.
@@ -103,5 +118,9 @@ Result<ReadOnlyPolicy> parse_read_only_policy(std::string_view text);
 Result<BackendKind> parse_backend(std::string_view text);
 char const* to_string(PullPolicy policy);
 Result<PullPolicy> parse_pull_policy(std::string_view text);
+char const* to_string(NetworkMode mode);
+Result<NetworkMode> parse_network_mode(std::string_view text);
+char const* to_string(Outbound outbound);
+Result<Outbound> parse_outbound(std::string_view text);
 
 } // namespace microvm

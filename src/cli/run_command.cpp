@@ -10,6 +10,7 @@
 #include <microvm/microvm.hpp>
 
 #include "cli/mount_spec.hpp"
+#include "cli/network_options.hpp"
 
 namespace microvm::cli {
 
@@ -29,6 +30,7 @@ struct RunArgs {
     std::string platform;
     std::string pull = "missing";
     bool allow_guest_only_readonly = false;
+    NetworkArgs network;
     // [IMAGE] CMD [ARG...]: everything from the first positional argument on, split off argv
     // before parsing so that the workload's own flags are never taken for microvm's.
     std::shared_ptr<std::vector<std::string>> workload;
@@ -72,6 +74,7 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
         options.mounts.push_back(TRY(parse_mount(spec)));
     }
     assign_tags(options.mounts);
+    TRY(apply_network_options(args.network, options));
 
     auto const& positional = *args.workload;
     auto rest = positional.begin();
@@ -163,6 +166,7 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
                     "When to pull the image: missing (default), always or never");
     run->add_option("--platform", args->platform,
                     "Platform to pick from a multi-platform image: os/arch[/variant]");
+    add_network_options(*run, args->network);
     run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,
                   "Start even when a read-only share cannot be enforced by the host");
     run->footer("Arguments: [IMAGE] [--] CMD [ARG...]\n"

@@ -31,6 +31,10 @@ constexpr std::pair<char const*, BackendKind> backend_names[] = {{"qemu", Backen
                                                                  {"libkrun", BackendKind::libkrun}};
 constexpr std::pair<char const*, PullPolicy> pull_policy_names[] = {
     {"missing", PullPolicy::missing}, {"always", PullPolicy::always}, {"never", PullPolicy::never}};
+constexpr std::pair<char const*, NetworkMode> network_mode_names[] = {{"user", NetworkMode::user},
+                                                                      {"none", NetworkMode::none}};
+constexpr std::pair<char const*, Outbound> outbound_names[] = {{"allow", Outbound::allow},
+                                                               {"deny", Outbound::deny}};
 constexpr std::pair<char const*, contract::Engine> engine_names[] = {
     {"libkrun", contract::Engine::libkrun}, {"qemu", contract::Engine::qemu}};
 
@@ -70,6 +74,18 @@ Result<BackendKind> parse_backend(std::string_view text) {
 }
 Result<PullPolicy> parse_pull_policy(std::string_view text) {
     return parse_name(text, pull_policy_names, "pull policy");
+}
+char const* to_string(NetworkMode mode) {
+    return name_of(mode, network_mode_names);
+}
+Result<NetworkMode> parse_network_mode(std::string_view text) {
+    return parse_name(text, network_mode_names, "network");
+}
+char const* to_string(Outbound outbound) {
+    return name_of(outbound, outbound_names);
+}
+Result<Outbound> parse_outbound(std::string_view text) {
+    return parse_name(text, outbound_names, "outbound policy");
 }
 
 namespace contract {

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "contract/json_fields.hpp"
+#include "contract/network.hpp"
 #include "contract/share_rules.hpp"
 
 namespace microvm::contract {
@@ -90,6 +91,37 @@ Result<std::vector<GuestMount>> read_mounts(json const& object) {
     return mounts;
 }
 
+// More name servers than resolv.conf's MAXNS (3) would be ignored by every resolver.
+constexpr std::size_t max_dns_servers = 3;
+
+Result<std::optional<GuestNetwork>> read_network(json const& doc) {
+    json const* object = TRY(read_object(doc, "network", "network"));
+    if (object == nullptr) {
+        return std::nullopt;
+    }
+    GuestNetwork network;
+    if (!object->contains("address")) {
+        return fail("network.address: is required");
+    }
+    TRY(read_string(*object, "address", "network.address", network.address));
+    TRY_CTX(parse_ipv4_cidr(network.address), "network.address");
+    TRY(read_string(*object, "gateway", "network.gateway", network.gateway));
+    if (!network.gateway.empty()) {
+        TRY_CTX(parse_ipv4(network.gateway), "network.gateway");
+    }
+    TRY(read_strings(*object, "dns", "network.dns", network.dns));
+    if (network.dns.size() > max_dns_servers) {
+        return fail("network.dns: more than " + std::to_string(max_dns_servers) + " servers");
+    }
+    for (std::size_t i = 0; i < network.dns.size(); ++i) {
+        if (!is_ip_address(network.dns[i])) {
+            return fail("network.dns[" + std::to_string(i) + "]: \"" + network.dns[i] +
+                        "\" is not an IP address");
+        }
+    }
+    return network;
+}
+
 Result<GuestConfig> read_config(json const& doc) {
     if (!doc.is_object()) {
         return fail("expected a JSON object");
@@ -118,6 +150,7 @@ Result<GuestConfig> read_config(json const& doc) {
     if (config.hostname.size() > max_hostname_length) {
         return fail("hostname: longer than " + std::to_string(max_hostname_length) + " bytes");
     }
+    config.network = TRY(read_network(doc));
     TRY(read_optional_u32(doc, "share_uid", "share_uid", config.share_uid));
     TRY(read_optional_u32(doc, "share_gid", "share_gid", config.share_gid));
     return config;
@@ -182,6 +215,16 @@ std::string serialize(GuestConfig const& config) {
     }
     if (!config.hostname.empty()) {
         doc["hostname"] = config.hostname;
+    }
+    if (config.network) {
+        nlohmann::ordered_json network = {{"address", config.network->address}};
+        if (!config.network->gateway.empty()) {
+            network["gateway"] = config.network->gateway;
+        }
+        if (!config.network->dns.empty()) {
+            network["dns"] = config.network->dns;
+        }
+        doc["network"] = std::move(network);
     }
     if (config.share_uid) {
         doc["share_uid"] = *config.share_uid;

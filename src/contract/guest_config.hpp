@@ -36,6 +36,19 @@ struct GuestMount {
 // is validated like any other guest path, so a tag such as "proc" is still refused.
 std::string default_guest_path(std::string_view tag);
 
+// The guest's network interface, configured statically by microvm-init (no DHCP client, so
+// no wait for a lease and nothing the image has to provide).
+struct GuestNetwork {
+    // The address of the VM's one network interface, "10.0.2.15/24".
+    std::string address;
+    // The default route's router; empty: no default route.
+    std::string gateway;
+    // Name servers for /etc/resolv.conf (IPv4 or IPv6); empty: resolv.conf is left alone.
+    std::vector<std::string> dns;
+
+    friend bool operator==(GuestNetwork const&, GuestNetwork const&) = default;
+};
+
 struct GuestConfig {
     // Size of /tmp; 0 means the default of 256 MiB.
     std::uint32_t tmp_size_mib = 0;
@@ -47,6 +60,9 @@ struct GuestConfig {
     // "uid[:gid]" (numeric); empty means root.
     std::string user;
     std::string hostname;
+    // The network interface's settings. Absent (as in a go-microvm file, or a VM without a
+    // network device): only loopback is configured.
+    std::optional<GuestNetwork> network;
     // Owner of read-write shares after mounting (go-microvm's OverrideUID/GID); unset: untouched.
     std::optional<std::uint32_t> share_uid;
     std::optional<std::uint32_t> share_gid;
@@ -58,8 +74,9 @@ struct GuestConfig {
 // keep the defaults above and unknown keys are ignored, but a key that is present must have
 // the right type (null is not a default), so a typo in a value never turns a read-only share
 // read-write. Fails on bad JSON, a wrong type, a share with a bad or duplicate tag or guest
-// path, a relative cwd, a non-numeric user, an env entry without "=", or a hostname longer
-// than 64 bytes, with a message naming the field:
+// path, a relative cwd, a non-numeric user, an env entry without "=", a hostname longer than
+// 64 bytes, or a network whose address is not IPv4 CIDR, whose gateway is not IPv4 or whose
+// dns entries are not IP addresses, with a message naming the field:
 //     "/etc/microvm.json: virtiofs_mounts[0].read_only must be true or false"
 Result<GuestConfig> parse_guest_config(std::string_view json, std::string_view source);
 

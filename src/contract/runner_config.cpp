@@ -110,6 +110,8 @@ Result<RunnerConfig> from_json(json const& root) {
                 TRY(parse_port_forward((*forwards)[i], element("port_forwards", i))));
         }
     }
+    TRY(read_enum<NetworkMode>(root, "network", "network", &parse_network_mode, config.network));
+    TRY(read_enum<Outbound>(root, "outbound", "outbound", &parse_outbound, config.outbound));
     TRY(read_string(root, "net_sock_path", "net_sock_path", config.net_sock_path));
     TRY(read_string(root, "console_log_path", "console_log_path", config.console_log_path));
     TRY(read_string(root, "stdout_path", "stdout_path", config.stdout_path));
@@ -272,6 +274,25 @@ Result<void> validate(RunnerConfig const& config) {
     TRY(validate_root(config));
     TRY(validate_mounts(config.virtiofs_mounts));
     TRY(validate_port_forwards(config.port_forwards));
+    if (config.network == NetworkMode::none &&
+        (!config.port_forwards.empty() || !config.net_sock_path.empty())) {
+        return fail(std::string(config.port_forwards.empty() ? "net_sock_path" : "port_forwards") +
+                    ": network is \"none\"");
+    }
+    if (config.runtime_dir.size() > max_runtime_dir_length) {
+        return fail("runtime_dir is longer than " + std::to_string(max_runtime_dir_length) +
+                    " bytes: " + config.runtime_dir);
+    }
+    if (!config.runtime_dir.empty()) {
+        TRY(require_directory(config.runtime_dir, "runtime dir"));
+    }
+    if (config.log_level > max_log_level) {
+        return fail("log_level must be in 0.." + std::to_string(max_log_level));
+    }
+    if (config.engine == Engine::libkrun && config.libkrun.library.empty()) {
+        // dlopen("") would hand back the runner itself rather than fail.
+        return fail("libkrun.library must not be empty");
+    }
     if (config.runtime_dir.size() > max_runtime_dir_length) {
         return fail("runtime_dir is longer than " + std::to_string(max_runtime_dir_length) +
                     " bytes: " + config.runtime_dir);
@@ -319,6 +340,8 @@ std::string serialize(RunnerConfig const& config) {
             forwards.push_back(std::move(item));
         }
     }
+    out["network"] = to_string(config.network);
+    out["outbound"] = to_string(config.outbound);
     put_optional(out, "net_sock_path", config.net_sock_path);
     put_optional(out, "console_log_path", config.console_log_path);
     put_optional(out, "stdout_path", config.stdout_path);

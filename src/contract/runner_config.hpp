@@ -61,6 +61,12 @@ struct RunnerConfig {
     std::uint32_t ram_mib = 0;
     std::vector<RunnerMount> virtiofs_mounts;
     std::vector<RunnerPortForward> port_forwards;
+    // "user": a NIC behind the engine's userspace network (qemu: slirp; libkrun: TSI), the
+    // default, so a go-microvm runner.json keeps its network. "none": no network device at
+    // all, and no port_forwards. "outbound": "deny" keeps the forwards but refuses every
+    // connection the guest opens; an engine that cannot enforce that refuses to start.
+    NetworkMode network = NetworkMode::user;
+    Outbound outbound = Outbound::allow;
     std::string net_sock_path;
     std::string console_log_path;
     // Where the workload's stdout and stderr go (files the host follows); empty: the runner's own.

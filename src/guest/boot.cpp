@@ -14,6 +14,7 @@
 #include "guest/initramfs.hpp"
 #include "guest/modules.hpp"
 #include "guest/mounts.hpp"
+#include "guest/network.hpp"
 #include "guest/new_root.hpp"
 #include "guest/ports.hpp"
 #include "guest/stop_request.hpp"
@@ -35,12 +36,13 @@ constexpr std::chrono::milliseconds stop_patience{2000};
 
 constexpr char default_hostname[] = "microvm";
 
-Result<void> set_hostname(std::string const& name) {
+// Returns the name set.
+Result<std::string> set_hostname(std::string const& name) {
     std::string const chosen = name.empty() ? std::string(default_hostname) : name;
     if (::sethostname(chosen.data(), chosen.size()) != 0) {
         return fail_errno("sethostname " + chosen);
     }
-    return {};
+    return chosen;
 }
 
 Result<base::Fd> open_dev_null() {
@@ -55,12 +57,14 @@ Result<base::Fd> open_dev_null() {
 Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     std::string const new_root = contract::guest_new_root;
     auto const [config, workload] = TRY(prepare_new_root(sys, new_root));
-    TRY(set_hostname(config.hostname));
+    auto const hostname = TRY(set_hostname(config.hostname));
     // Last use of the initramfs' files; a failure only costs memory.
     if (auto freed = free_initramfs(); !freed) {
         log("free the initramfs: " + freed.error().text());
     }
     TRY(switch_root(sys, new_root));
+    // In the guest's own root: /etc/hosts and /etc/resolv.conf land in its writable layer.
+    TRY_CTX(configure_network(config.network, hostname), "network");
 
     // Docker and podman create a missing working directory rather than fail.
     std::error_code ignored;

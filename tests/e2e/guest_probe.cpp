@@ -2,13 +2,21 @@
 // prints one line per operation, "<op> OK" or "<op> <errno name>". Static, so it needs nothing
 // from the test root file system.
 //   probe DIR      (DIR must hold a regular file "existing" and a directory "subdir")
+//   probe udp-echo PORT
+//                  answers every datagram on UDP PORT with "echo:" + its bytes, until one
+//                  reads "quit" (busybox nc cannot listen on UDP)
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -43,9 +51,43 @@ int write_existing(std::string const& path) {
     return n == 8 ? 0 : -1;
 }
 
+int udp_echo(char const* port_text) {
+    int const fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(std::atoi(port_text)));
+    address.sin_addr.s_addr = htonl(INADDR_ANY);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        std::perror("udp-echo: bind");
+        return 1;
+    }
+    std::printf("udp-echo listening on %s\n", port_text);
+    std::fflush(stdout);
+    while (true) {
+        char buffer[1024];
+        sockaddr_in peer{};
+        socklen_t peer_size = sizeof peer;
+        ssize_t const n = ::recvfrom(fd, buffer, sizeof buffer, 0,
+                                     reinterpret_cast<sockaddr*>(&peer), &peer_size);
+        if (n < 0) {
+            std::perror("udp-echo: recvfrom");
+            return 1;
+        }
+        std::string const data(buffer, static_cast<std::size_t>(n));
+        if (data == "quit") {
+            return 0;
+        }
+        std::string const reply = "echo:" + data;
+        ::sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_size);
+    }
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "udp-echo") {
+        return udp_echo(argv[2]);
+    }
     if (argc != 2) {
         std::fprintf(stderr, "usage: probe DIR\n");
         return 2;

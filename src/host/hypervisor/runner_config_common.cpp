@@ -29,6 +29,8 @@ contract::RunnerConfig common_runner_config(VmConfig const& config, contract::En
             .host_address = port.host_address,
         });
     }
+    out.network = config.network;
+    out.outbound = config.outbound;
     out.console_log_path = config.console_log_path.string();
     out.stdout_path = config.stdout_path.string();
     out.stderr_path = config.stderr_path.string();

@@ -32,6 +32,8 @@ struct VmConfig {
     std::uint32_t memory_mib = 512;
     std::vector<FilesystemMount> mounts;
     std::vector<PortForward> ports;
+    NetworkMode network = NetworkMode::user;
+    Outbound outbound = Outbound::allow;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
     std::uint32_t log_level = 0;
     // The VM's own directory (vms/<name>/): runner.json, logs, sockets.

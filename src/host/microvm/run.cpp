@@ -7,6 +7,7 @@
 #include "host/microvm/data_dir.hpp"
 #include "host/microvm/image_source.hpp"
 #include "host/microvm/vm_impl.hpp"
+#include "host/net/guest_network.hpp"
 #include "host/process/locate_runner.hpp"
 #include "host/process/spawn.hpp"
 #include "host/rootfs/guest_config_injection.hpp"
@@ -82,6 +83,7 @@ contract::GuestConfig make_guest_config(RunOptions const& options, Root const& r
         guest.cwd = options.workdir.value_or("/");
     }
     guest.hostname = options.name;
+    guest.network = net::guest_network(options);
     return guest;
 }
 
@@ -128,6 +130,8 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
         .memory_mib = options.memory_mib,
         .mounts = hypervisor::to_filesystem_mounts(options.mounts),
         .ports = options.ports,
+        .network = options.network,
+        .outbound = options.outbound,
         .read_only_policy = options.read_only_policy,
         .log_level = options.log_level,
         .vm_dir = vm_dir,

@@ -10,6 +10,7 @@
 
 #include "contract/share_rules.hpp"
 #include "host/microvm/data_dir.hpp"
+#include "host/net/guest_network.hpp"
 
 namespace microvm {
 
@@ -158,7 +159,12 @@ Result<void> validate(RunOptions const& options) {
     }
     TRY(check_mounts(options.mounts));
     TRY(check_ports(options.ports));
+    if (options.network == NetworkMode::none && !options.ports.empty()) {
+        return field_error("ports", "a VM with network \"none\" has no network to forward " +
+                                        std::to_string(options.ports.front().host) + " to");
+    }
     TRY(check_env(options.env));
+    TRY(net::check_network_support(options));
     return {};
 }
 

@@ -15,8 +15,8 @@
 // runner leaves behind: open descriptors, blocked signals and ignored signals.
 //
 // Variants come from one source: FAKE_KRUN_NO_VIRTIOFS3 (libkrun < 1.18), FAKE_KRUN_NO_NET
-// (no krun_set_port_map / krun_add_net_unixstream), FAKE_KRUN_NO_START_ENTER (a library that
-// lacks a required symbol).
+// (no krun_set_port_map / krun_add_net_unixstream / krun_disable_implicit_vsock),
+// FAKE_KRUN_NO_START_ENTER (a library that lacks a required symbol).
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -191,6 +191,10 @@ int32_t krun_add_net_unixstream(uint32_t ctx_id, char const* path, int fd, uint8
                                                " fd=" + std::to_string(fd) + " mac=" + mac_text +
                                                " features=" + std::to_string(features) +
                                                " flags=" + std::to_string(flags));
+}
+
+int32_t krun_disable_implicit_vsock(uint32_t ctx_id) {
+    return call("krun_disable_implicit_vsock", ctx(ctx_id));
 }
 #endif
 

@@ -27,7 +27,7 @@ Result<std::unique_ptr<VmHandle>> QemuBackend::start(VmConfig const& config) {
                             .data_dir = m_options.data_dir,
                             .init_binary = init,
                             // The runner adds a virtio-net device only for port forwards.
-                            .network = !config.ports.empty(),
+                            .network = config.network == NetworkMode::user,
                         }),
                         what);
     return TRY_CTX(

@@ -28,6 +28,9 @@ struct KrunApi {
     int32_t (*set_port_map)(uint32_t ctx, char const* const port_map[]) = nullptr;
     int32_t (*add_net_unixstream)(uint32_t ctx, char const* path, int fd, uint8_t* mac,
                                   uint32_t features, uint32_t flags) = nullptr;
+    // Turns off the vsock device libkrun adds by default, and with it TSI: the only way to
+    // give a libkrun guest no network at all.
+    int32_t (*disable_implicit_vsock)(uint32_t ctx) = nullptr;
 };
 
 // An open libkrun; dlclose()d when destroyed (krun_start_enter normally never returns, so in

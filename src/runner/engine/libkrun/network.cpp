@@ -26,6 +26,20 @@ std::string forward_name(contract::RunnerPortForward const& forward) {
 
 Step<NetworkPlan> plan_network(contract::RunnerConfig const& config, KrunApi const& krun) {
     NetworkPlan plan;
+    if (config.network == NetworkMode::none) {
+        if (krun.disable_implicit_vsock == nullptr) {
+            return failure(RunnerExit::config_error,
+                           "network \"none\": this libkrun has no krun_disable_implicit_vsock, "
+                           "so its implicit network (TSI) cannot be turned off");
+        }
+        plan.kind = NetworkPlan::Kind::no_network;
+        return plan;
+    }
+    if (config.outbound == Outbound::deny) {
+        return failure(RunnerExit::config_error,
+                       "outbound \"deny\": libkrun's TSI carries the guest's own connections and "
+                       "the forwarded ports alike; it cannot refuse one and keep the other");
+    }
     if (!config.net_sock_path.empty()) {
         if (krun.add_net_unixstream == nullptr) {
             return failure(RunnerExit::config_error,
@@ -69,6 +83,10 @@ Step<void> add_network(KrunApi const& krun, std::uint32_t ctx, NetworkPlan const
             krun.add_net_unixstream(ctx, plan.sock_path.c_str(), -1, mac, compat_net_features, 0)));
         return {};
     }
+    case NetworkPlan::Kind::no_network:
+        spdlog::debug("krun_disable_implicit_vsock({})", ctx);
+        TRY(checked("krun_disable_implicit_vsock", krun.disable_implicit_vsock(ctx)));
+        return {};
     case NetworkPlan::Kind::port_map: {
         std::vector<char const*> entries;
         for (auto const& entry : plan.port_map) {

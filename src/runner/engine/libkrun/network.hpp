@@ -1,4 +1,5 @@
-// The VM's network: a unix-stream socket to a userspace network provider, or TSI port maps.
+// The VM's network: a unix-stream socket to a userspace network provider, TSI port maps, or
+// no network at all.
 //
 // With net_sock_path, libkrun adds a virtio-net device connected to that socket
 // (krun_add_net_unixstream) and the provider behind it owns the port forwards. Without it,
@@ -6,6 +7,12 @@
 // TCP only, so a UDP forward there is a configuration error (RunnerExit::config_error), as is
 // any forward or socket this libkrun has no call for. TSI binds the host side itself: it
 // cannot honour host_address, so the port may be reachable beyond loopback.
+//
+// network "none" turns off libkrun's implicit vsock device, which is what carries TSI
+// (krun_disable_implicit_vsock); a libkrun without that call cannot give a guest no network,
+// so the runner refuses (fail closed). outbound "deny" is refused too: TSI carries the
+// guest's own connections and the forwarded ports alike, so it cannot cut one and keep the
+// other.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +26,8 @@
 namespace microvm::runner::libkrun {
 
 struct NetworkPlan {
-    enum class Kind { none, unix_stream, port_map };
+    // none: libkrun's defaults (TSI, no port map); no_network: the implicit vsock turned off.
+    enum class Kind { none, unix_stream, port_map, no_network };
     Kind kind = Kind::none;
     std::string sock_path;
     std::vector<std::string> port_map; // "host:guest"

@@ -268,6 +268,8 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         .status_path = workspace.path("status"),
         .qmp_socket_path = workspace.path("qmp.sock"),
         .shares = {},
+        .network = config.network,
+        .outbound = config.outbound,
         .port_forwards = config.port_forwards,
     };
     for (auto const& plan : plans) {

@@ -1,6 +1,7 @@
 #include "runner/engine/qemu/qemu_argv.hpp"
 
 #include "contract/guest_protocol.hpp"
+#include "contract/network.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -19,6 +20,27 @@ std::string hostfwd(contract::RunnerPortForward const& forward) {
     }
     return std::string("hostfwd=") + (forward.protocol == Protocol::udp ? "udp" : "tcp") + ":" +
            address + ":" + std::to_string(forward.host) + "-:" + std::to_string(forward.guest);
+}
+
+// The user-mode network, inside qemu's own process: no daemon to supervise, and its addresses
+// are the contract's, so they match what the guest was told in /etc/microvm.json. IPv6 is off
+// because the guest is configured for IPv4 only. restrict=on makes slirp drop every connection
+// the guest opens (to the host's 10.0.2.2 and beyond) while the hostfwd rules still carry the
+// connections the host side opens (docs/ARCHITECTURE.md, Networking).
+std::vector<std::string> network_args(QemuLaunch const& launch) {
+    if (launch.network == NetworkMode::none) {
+        return {};
+    }
+    auto const& topology = contract::user_network;
+    std::string netdev = std::string("user,id=net0,ipv6=off,net=") + topology.network_cidr +
+                         ",host=" + topology.gateway + ",dns=" + topology.dns;
+    if (launch.outbound == Outbound::deny) {
+        netdev += ",restrict=on";
+    }
+    for (auto const& forward : launch.port_forwards) {
+        netdev += "," + hostfwd(forward);
+    }
+    return {"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"};
 }
 
 } // namespace
@@ -110,13 +132,8 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
     }
     argv.insert(argv.end(), {"-qmp", "unix:" + escape_option_value(launch.qmp_socket_path) +
                                          ",server=on,wait=off"});
-    if (!launch.port_forwards.empty()) {
-        std::string netdev = "user,id=net0";
-        for (auto const& forward : launch.port_forwards) {
-            netdev += "," + hostfwd(forward);
-        }
-        argv.insert(argv.end(), {"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"});
-    }
+    auto const network = network_args(launch);
+    argv.insert(argv.end(), network.begin(), network.end());
     return argv;
 }
 

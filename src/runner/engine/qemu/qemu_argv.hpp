@@ -38,6 +38,10 @@ struct QemuLaunch {
     std::string qmp_socket_path;
     // The root share first, then the user's shares.
     std::vector<ShareDevice> shares;
+    // user: a virtio-net NIC on qemu's user-mode network (slirp), carrying port_forwards;
+    // none: no network device.
+    NetworkMode network = NetworkMode::none;
+    Outbound outbound = Outbound::allow;
     std::vector<contract::RunnerPortForward> port_forwards;
 };
 

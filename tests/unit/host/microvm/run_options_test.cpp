@@ -50,7 +50,7 @@ TEST_F(RunOptionsTest, AFullConfigurationIsValid) {
     options.mounts[1].host_path = root() / "b";
     options.ports = {{.host = 8080, .guest = 80},
                      {.host = 8080, .guest = 80, .protocol = Protocol::udp},
-                     {.host = 9000, .guest = 9000, .host_address = "::1"}};
+                     {.host = 9000, .guest = 9000, .host_address = "0.0.0.0"}};
     options.env = {"A=1", "EMPTY=", "B=x=y"};
     options.workdir = "/work";
     options.rootfs = root() / "b";

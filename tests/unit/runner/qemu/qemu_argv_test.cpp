@@ -109,24 +109,47 @@ TEST(QemuArgv, SerialPortsCarryTheGuestProtocolNames) {
     EXPECT_THAT(chardevs, Contains("file,id=status,path=/run/x/status"));
 }
 
-TEST(QemuArgv, NoNetworkWithoutPortForwards) {
-    auto const argv = qemu_argv(sample());
+TEST(QemuArgv, NetworkNoneHasNoNetworkDevice) {
+    auto launch = sample();
+    launch.network = NetworkMode::none;
+    auto const argv = qemu_argv(launch);
     EXPECT_THAT(argv, Not(Contains("-netdev")));
     for (auto const& device : values_of(argv, "-device")) {
         EXPECT_THAT(device, Not(HasSubstr("virtio-net")));
     }
 }
 
+TEST(QemuArgv, UserNetworkUsesTheContractsTopology) {
+    auto launch = sample();
+    launch.network = NetworkMode::user;
+    auto const argv = qemu_argv(launch);
+    EXPECT_EQ(value_of(argv, "-netdev"),
+              "user,id=net0,ipv6=off,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3");
+    EXPECT_THAT(values_of(argv, "-device"), Contains("virtio-net-pci,netdev=net0"));
+}
+
 TEST(QemuArgv, PortForwardsBecomeHostfwdRules) {
     auto launch = sample();
+    launch.network = NetworkMode::user;
     launch.port_forwards = {
         {.host = 8080, .guest = 80, .protocol = Protocol::tcp, .host_address = "127.0.0.1"},
-        {.host = 5353, .guest = 53, .protocol = Protocol::udp, .host_address = "::1"},
+        {.host = 5353, .guest = 53, .protocol = Protocol::udp, .host_address = "0.0.0.0"},
     };
     auto const argv = qemu_argv(launch);
     EXPECT_EQ(value_of(argv, "-netdev"),
-              "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:[::1]:5353-:53");
-    EXPECT_THAT(values_of(argv, "-device"), Contains("virtio-net-pci,netdev=net0"));
+              "user,id=net0,ipv6=off,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,"
+              "hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:0.0.0.0:5353-:53");
+}
+
+// slirp's restrict=on drops what the guest opens and still carries the hostfwd connections.
+TEST(QemuArgv, OutboundDenyRestrictsSlirp) {
+    auto launch = sample();
+    launch.network = NetworkMode::user;
+    launch.outbound = Outbound::deny;
+    launch.port_forwards = {{.host = 8080, .guest = 80}};
+    EXPECT_EQ(value_of(qemu_argv(launch), "-netdev"),
+              "user,id=net0,ipv6=off,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,restrict=on,"
+              "hostfwd=tcp:127.0.0.1:8080-:80");
 }
 
 TEST(QemuArgv, CommasInPathsAreDoubled) {

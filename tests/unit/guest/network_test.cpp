@@ -1,0 +1,159 @@
+#include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/temp_dir.hpp"
+#include "guest/network.hpp"
+#include "support/test_support.hpp"
+
+namespace microvm::guest {
+namespace {
+
+namespace fs = std::filesystem;
+using microvm::test::read_file;
+using microvm::test::write_file;
+
+contract::GuestNetwork slirp() {
+    return {.address = "10.0.2.15/24", .gateway = "10.0.2.2", .dns = {"10.0.2.3"}};
+}
+
+base::TempDir temp_dir() {
+    return std::move(*base::TempDir::create("microvm-network-test-"));
+}
+
+TEST(NetworkFiles, HostsNamesTheGuestOnItsOwnAddress) {
+    EXPECT_EQ(hosts_text("web", slirp()), "127.0.0.1\tlocalhost\n"
+                                          "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                          "10.0.2.15\tweb\n");
+    // No interface of its own: Debian's 127.0.1.1, so the name still resolves.
+    EXPECT_EQ(hosts_text("web", std::nullopt), "127.0.0.1\tlocalhost\n"
+                                               "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                               "127.0.1.1\tweb\n");
+}
+
+TEST(NetworkFiles, ResolvConfListsEveryServer) {
+    auto network = slirp();
+    network.dns = {"10.0.2.3", "2001:db8::53"};
+    EXPECT_EQ(resolv_conf_text(network), "# Written by microvm-init from /etc/microvm.json.\n"
+                                         "nameserver 10.0.2.3\n"
+                                         "nameserver 2001:db8::53\n");
+}
+
+TEST(NetworkFiles, WrittenIntoTheRootCreatingEtc) {
+    auto root = temp_dir();
+    auto written = write_network_files(root.path().string(), "vm1", slirp());
+    ASSERT_TRUE(written) << written.error().text();
+    EXPECT_EQ(read_file(root.path() / "etc/hosts"), hosts_text("vm1", slirp()));
+    EXPECT_EQ(read_file(root.path() / "etc/resolv.conf"), resolv_conf_text(slirp()));
+    EXPECT_EQ(fs::status(root.path() / "etc/hosts").permissions() & fs::perms::all,
+              fs::perms(0644));
+}
+
+TEST(NetworkFiles, WithoutNetworkOnlyHostsIsWritten) {
+    auto root = temp_dir();
+    fs::create_directories(root.path() / "etc");
+    write_file(root.path() / "etc/resolv.conf", "nameserver 192.0.2.53\n");
+    ASSERT_TRUE(write_network_files(root.path().string(), "vm1", std::nullopt));
+    EXPECT_EQ(read_file(root.path() / "etc/hosts"), hosts_text("vm1", std::nullopt));
+    // The image's own file stays: there is no name server to point it at.
+    EXPECT_EQ(read_file(root.path() / "etc/resolv.conf"), "nameserver 192.0.2.53\n");
+}
+
+// Debian and Ubuntu images often ship resolv.conf as a link into /run; it is replaced, and
+// whatever it pointed at is untouched.
+TEST(NetworkFiles, SymlinkedResolvConfIsReplacedNotFollowed) {
+    auto root = temp_dir();
+    auto outside = temp_dir();
+    write_file(outside.path() / "target", "untouched\n");
+    fs::create_directories(root.path() / "etc");
+    fs::create_symlink(outside.path() / "target", root.path() / "etc/resolv.conf");
+    fs::create_symlink("../../../../../../../" + (outside.path() / "target").string(),
+                       root.path() / "etc/hosts");
+    ASSERT_TRUE(write_network_files(root.path().string(), "vm1", slirp()));
+    EXPECT_FALSE(fs::is_symlink(root.path() / "etc/resolv.conf"));
+    EXPECT_FALSE(fs::is_symlink(root.path() / "etc/hosts"));
+    EXPECT_EQ(read_file(root.path() / "etc/resolv.conf"), resolv_conf_text(slirp()));
+    EXPECT_EQ(read_file(outside.path() / "target"), "untouched\n");
+}
+
+TEST(FindNetworkInterface, FirstEthernetDeviceByName) {
+    auto sysfs = temp_dir();
+    auto add = [&](std::string const& name, std::string const& type) {
+        fs::create_directories(sysfs.path() / name);
+        write_file(sysfs.path() / name / "type", type + "\n");
+    };
+    add("lo", "772");
+    add("sit0", "776");
+    add("eth1", "1");
+    add("eth0", "1");
+    auto found = find_network_interface(sysfs.path().string(), std::chrono::milliseconds(0));
+    ASSERT_TRUE(found) << found.error().text();
+    EXPECT_EQ(*found, "eth0");
+}
+
+TEST(FindNetworkInterface, NoneWithinThePatienceFails) {
+    auto sysfs = temp_dir();
+    fs::create_directories(sysfs.path() / "lo");
+    write_file(sysfs.path() / "lo/type", "772\n");
+    auto found = find_network_interface(sysfs.path().string(), std::chrono::milliseconds(50));
+    ASSERT_FALSE(found);
+    EXPECT_EQ(found.error().text(),
+              "no network interface appeared in " + sysfs.path().string() + " within 50 ms");
+}
+
+// The real ioctls, in a network namespace of a child process of its own: its loopback device
+// stands in for the VM's interface (a new namespace has nothing else).
+TEST(ConfigureInterface, AddressNetmaskLinkAndDefaultRoute) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "a network namespace needs CAP_SYS_ADMIN";
+    }
+    auto report = temp_dir();
+    auto const out = report.path() / "out";
+    pid_t const child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        std::ofstream file(out);
+        if (::unshare(CLONE_NEWNET) != 0) {
+            file << "unshare failed\n";
+            _exit(1);
+        }
+        auto address = contract::parse_ipv4_cidr("10.0.2.15/24");
+        auto gateway = contract::parse_ipv4("10.0.2.2");
+        auto configured = configure_interface("lo", *address, *gateway);
+        // Twice: a default route that exists already is kept, not an error.
+        if (configured) {
+            configured = configure_interface("lo", *address, *gateway);
+        }
+        file << (configured ? std::string("ok") : configured.error().text()) << "\n";
+        // /proc/self/net follows the calling thread's namespace.
+        file << read_file("/proc/self/net/route");
+        file << read_file("/sys/class/net/lo/operstate");
+        file.close();
+        _exit(configured ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    std::string const text = read_file(out);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << text;
+    // /proc/net/route: Iface Destination Gateway Flags ..., addresses in little-endian hex.
+    // 10.0.2.2 is 0202000A; flags 0003 = RTF_UP|RTF_GATEWAY.
+    EXPECT_NE(text.find("lo\t00000000\t0202000A\t0003"), std::string::npos) << text;
+    // The connected route of 10.0.2.0/24 proves the address and netmask.
+    EXPECT_NE(text.find("lo\t0002000A\t00000000\t0001"), std::string::npos) << text;
+}
+
+TEST(ConfigureInterface, UnknownInterfaceNamesIt) {
+    auto address = contract::parse_ipv4_cidr("10.0.2.15/24");
+    auto configured = configure_interface("nosuchif0", *address, std::nullopt);
+    ASSERT_FALSE(configured);
+    EXPECT_EQ(configured.error().text().rfind("nosuchif0: SIOCSIFADDR 10.0.2.15: ", 0), 0u)
+        << configured.error().text();
+}
+
+} // namespace
+} // namespace microvm::guest
