@@ -8,6 +8,8 @@
 #include <vector>
 
 #include <microvm/error.hpp>
+#include <microvm/hooks.hpp>
+#include <microvm/preflight.hpp>
 
 namespace microvm {
 
@@ -99,6 +101,12 @@ struct RunOptions {
     std::filesystem::path data_dir;
     // 0 off .. 5 trace, as libkrun counts.
     std::uint32_t log_level = 0;
+    // Caller code run on the VM's writable root before boot, and once it has started
+    // (microvm/hooks.hpp), in order.
+    std::vector<RootfsHook> rootfs_hooks;
+    std::vector<PostBootHook> post_boot_hooks;
+    // Checks of the caller's own, run before boot after the built-in ones (microvm/preflight.hpp).
+    std::vector<PreflightCheck> preflight_checks;
 };
 
 // Checks every field and returns the first problem, naming the field:

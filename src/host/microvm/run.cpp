@@ -11,6 +11,7 @@
 #include "host/process/locate_runner.hpp"
 #include "host/process/spawn.hpp"
 #include "host/rootfs/guest_config_injection.hpp"
+#include "host/rootfs/hooks.hpp"
 #include "host/rootfs/view.hpp"
 
 namespace microvm {
@@ -106,6 +107,8 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
     TRY(validate(options));
     auto data_dir = TRY_CTX(resolve_data_dir(options.data_dir), "data directory");
     TRY_CTX(ensure_private_dir(data_dir), "data directory");
+    // Before anything is pulled or prepared, so a VM that cannot work leaves nothing behind.
+    TRY(run_preflight(options, data_dir));
     if (std::filesystem::exists(data_dir / "vms" / options.name)) {
         return fail("a VM named \"" + options.name + "\" already exists in " +
                     (data_dir / "vms").string());
@@ -117,6 +120,8 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
 
     // The view is built on the source and never writes it (the image cache stays immutable).
     auto view = TRY_CTX(rootfs::create_view(root.path, vm_dir), "prepare root file system");
+    // Before the guest config, so /etc/microvm.json is always microvm's own.
+    TRY(rootfs::run_rootfs_hooks(options.rootfs_hooks, view, root.workload));
     TRY_CTX(rootfs::inject_guest_config(view, make_guest_config(options, root)),
             "write guest configuration");
 
@@ -160,6 +165,11 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
 
 Result<Vm> run(std::string const& image, RunOptions const& options) {
     auto vm = start(image, options);
+    if (vm) {
+        if (auto hooked = rootfs::run_post_boot_hooks(options.post_boot_hooks, *vm); !hooked) {
+            vm = std::unexpected(std::move(hooked.error()));
+        }
+    }
     if (!vm) {
         return std::unexpected(
             std::move(vm.error())

@@ -8,8 +8,9 @@
 namespace microvm::rootfs {
 
 // Writes `config` as etc/microvm.json into the view's upper directory (into the source when
-// the view has none, i.e. the root is the VM's own writable copy), through the safe-file
-// layer, so nothing an image planted is followed. Fails, naming the file, when it cannot be
+// the view has none, i.e. the root is the VM's own writable copy), through the same writer as
+// every injected file (inject.hpp), with ImageLinks::replace: nothing an image planted is
+// followed. Fails, naming the file, when it cannot be
 // written; the VM must then not boot, since the guest would run without its shares' modes.
 //
 // What the guest sees, once the runner has mounted the overlay:

@@ -1,21 +1,8 @@
 #include "runner/engine/qemu/accelerator.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <string>
 
-#include "base/fd.hpp"
-
 namespace microvm::runner::qemu {
-
-KvmProbe probe_kvm() {
-    KvmProbe probe;
-    probe.device_usable = base::Fd(::open("/dev/kvm", O_RDWR | O_CLOEXEC)).valid();
-    probe.hardware_backed =
-        ::access("/sys/module/kvm_intel", F_OK) == 0 || ::access("/sys/module/kvm_amd", F_OK) == 0;
-    return probe;
-}
 
 Result<Accelerator> choose_accelerator(std::string_view setting, KvmProbe const& probe) {
     if (setting == "tcg") {
@@ -28,7 +15,7 @@ Result<Accelerator> choose_accelerator(std::string_view setting, KvmProbe const&
         return Accelerator::kvm;
     }
     if (setting == "auto" || setting.empty()) {
-        return probe.device_usable && probe.hardware_backed ? Accelerator::kvm : Accelerator::tcg;
+        return probe.kvm_usable() ? Accelerator::kvm : Accelerator::tcg;
     }
     return fail("unknown qemu.accel \"" + std::string(setting) + "\" (expected auto, kvm or tcg)");
 }

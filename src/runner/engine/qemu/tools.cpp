@@ -3,18 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 
 namespace microvm::runner::qemu {
 
 namespace {
-
-bool is_executable_file(std::string const& path) {
-    struct stat st;
-    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
-           ::access(path.c_str(), X_OK) == 0;
-}
 
 Result<void> check_file(char const* setting, std::string const& path, bool executable) {
     if (path.empty()) {
@@ -42,35 +35,10 @@ std::string absolute(std::string const& path) {
 
 } // namespace
 
-Result<std::string> find_executable(std::string const& name, std::string_view search_path) {
-    if (name.empty()) {
-        return fail("empty program name");
-    }
-    if (name.find('/') != std::string::npos) {
-        return absolute(name);
-    }
-    while (!search_path.empty()) {
-        std::size_t const end = search_path.find(':');
-        std::string_view const dir = search_path.substr(0, end);
-        search_path =
-            end == std::string_view::npos ? std::string_view() : search_path.substr(end + 1);
-        if (dir.empty()) {
-            continue;
-        }
-        std::string candidate = std::string(dir) + "/" + name;
-        if (is_executable_file(candidate)) {
-            return absolute(candidate);
-        }
-    }
-    return fail(name + " not found in PATH");
-}
-
 Result<QemuTools> resolve_tools(contract::QemuSettings const& settings) {
-    char const* path_env = std::getenv("PATH");
     QemuTools tools;
-    tools.qemu = TRY_CTX(
-        find_executable(settings.binary, path_env ? path_env : "/usr/local/bin:/usr/bin:/bin"),
-        "qemu.binary");
+    tools.qemu =
+        TRY_CTX(find_executable(settings.binary, base::executable_search_path()), "qemu.binary");
     TRY(check_file("qemu.binary", tools.qemu, true));
     tools.kernel = absolute(settings.kernel);
     TRY(check_file("qemu.kernel", settings.kernel, false));

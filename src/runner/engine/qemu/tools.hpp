@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "base/error.hpp"
+#include "base/executable.hpp"
 #include "contract/runner_config.hpp"
 
 namespace microvm::runner::qemu {
@@ -16,10 +17,8 @@ struct QemuTools {
     std::string virtiofsd; // absolute
 };
 
-// `name` itself when it contains a slash, else the first executable file of that name in the
-// colon-separated `search_path` (empty entries are skipped). Children are started by absolute
-// path only, never through a PATH search of their own.
-Result<std::string> find_executable(std::string const& name, std::string_view search_path);
+// Children are started by absolute path only, never through a PATH search of their own.
+using base::find_executable;
 
 // Resolves qemu.binary through $PATH and checks that the kernel, the initrd and virtiofsd
 // exist. Errors name the setting and the path: "qemu.kernel not found: /boot/vmlinuz".
