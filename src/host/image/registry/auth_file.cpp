@@ -8,6 +8,7 @@
 
 #include "base/fd.hpp"
 #include "base/sys.hpp"
+#include "host/image/registry/credential_helper.hpp"
 
 namespace microvm::image::registry {
 
@@ -65,33 +66,35 @@ Result<Credentials> decode_entry(json const& entry, std::string const& key) {
     return Credentials{decoded.substr(0, colon), decoded.substr(colon + 1)};
 }
 
-} // namespace
-
-AuthFileEnvironment AuthFileEnvironment::from_process() {
-    return {env_value("REGISTRY_AUTH_FILE"), env_value("XDG_RUNTIME_DIR"), env_value("HOME")};
+Result<std::string> helper_name(json const& value, std::string const& setting) {
+    if (!value.is_string() || value.get<std::string>().empty()) {
+        return fail(setting + " is not a credential helper name");
+    }
+    return value.get<std::string>();
 }
 
-std::vector<std::filesystem::path> auth_file_candidates(AuthFileEnvironment const& env) {
-    std::vector<std::filesystem::path> files;
-    if (set(env.registry_auth_file)) {
-        files.emplace_back(*env.registry_auth_file);
+// credHelpers[registry], else credsStore: the helper docker would ask for `registry`.
+Result<std::optional<HelperReference>> configured_helper(json const& doc,
+                                                         std::string_view registry) {
+    auto const wanted = normalise_key(registry);
+    if (auto helpers = doc.find("credHelpers"); helpers != doc.end() && helpers->is_object()) {
+        for (auto const& [key, value] : helpers->items()) {
+            if (normalise_key(key) == wanted) {
+                return HelperReference{TRY(helper_name(value, "credHelpers[\"" + key + "\"]")),
+                                       "credHelpers"};
+            }
+        }
     }
-    if (set(env.xdg_runtime_dir)) {
-        files.push_back(std::filesystem::path(*env.xdg_runtime_dir) / "containers" / "auth.json");
+    // An empty credsStore means none, as in docker.
+    if (auto store = doc.find("credsStore");
+        store != doc.end() && !(store->is_string() && store->get<std::string>().empty())) {
+        return HelperReference{TRY(helper_name(*store, "credsStore")), "credsStore"};
     }
-    if (set(env.home)) {
-        files.push_back(std::filesystem::path(*env.home) / ".docker" / "config.json");
-    }
-    return files;
+    return std::nullopt;
 }
 
-Result<std::optional<Credentials>> credentials_from_auth_json(std::string_view auth_json,
-                                                              std::string_view registry,
-                                                              std::string_view repository) {
-    auto doc = json::parse(auth_json, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object()) {
-        return fail("not a JSON object");
-    }
+Result<std::optional<Credentials>>
+credentials_from_auths(json const& doc, std::string_view registry, std::string_view repository) {
     auto auths = doc.find("auths");
     if (auths == doc.end() || !auths->is_object()) {
         return std::nullopt;
@@ -112,6 +115,42 @@ Result<std::optional<Credentials>> credentials_from_auth_json(std::string_view a
     }
 }
 
+} // namespace
+
+AuthFileEnvironment AuthFileEnvironment::from_process() {
+    return {env_value("REGISTRY_AUTH_FILE"), env_value("XDG_RUNTIME_DIR"), env_value("HOME"),
+            env_value("PATH")};
+}
+
+std::vector<std::filesystem::path> auth_file_candidates(AuthFileEnvironment const& env) {
+    std::vector<std::filesystem::path> files;
+    if (set(env.registry_auth_file)) {
+        files.emplace_back(*env.registry_auth_file);
+    }
+    if (set(env.xdg_runtime_dir)) {
+        files.push_back(std::filesystem::path(*env.xdg_runtime_dir) / "containers" / "auth.json");
+    }
+    if (set(env.home)) {
+        files.push_back(std::filesystem::path(*env.home) / ".docker" / "config.json");
+    }
+    return files;
+}
+
+Result<AuthEntry> auth_entry_from_json(std::string_view auth_json, std::string_view registry,
+                                       std::string_view repository) {
+    auto doc = json::parse(auth_json, nullptr, /*allow_exceptions=*/false);
+    if (doc.is_discarded() || !doc.is_object()) {
+        return fail("not a JSON object");
+    }
+    if (auto helper = TRY(configured_helper(doc, registry))) {
+        return std::move(*helper);
+    }
+    if (auto credentials = TRY(credentials_from_auths(doc, registry, repository))) {
+        return std::move(*credentials);
+    }
+    return std::monostate{};
+}
+
 Result<std::optional<Credentials>> find_credentials(std::string_view registry,
                                                     std::string_view repository,
                                                     AuthFileEnvironment const& env) {
@@ -125,13 +164,27 @@ Result<std::optional<Credentials>> find_credentials(std::string_view registry,
         }
         auto text = TRY_CTX(base::sys::read_all(fd.get(), max_auth_file_bytes, path.string()),
                             "read auth file");
-        auto found = TRY_CTX(credentials_from_auth_json(text, registry, repository),
-                             "auth file " + path.string());
-        if (found) {
-            return found;
+        auto const entry =
+            TRY_CTX(auth_entry_from_json(text, registry, repository), "auth file " + path.string());
+        if (auto const* credentials = std::get_if<Credentials>(&entry)) {
+            return *credentials;
+        }
+        if (auto const* helper = std::get_if<HelperReference>(&entry)) {
+            auto found =
+                TRY_CTX(get_from_credential_helper(
+                            helper->name, credential_helper_server_url(registry), env.path),
+                        "auth file " + path.string() + ": " + helper->setting + " helper \"" +
+                            helper->name + "\" for " + std::string(registry));
+            if (found) {
+                return found;
+            }
         }
     }
     return std::nullopt;
+}
+
+std::string credential_helper_server_url(std::string_view registry) {
+    return is_docker_hub(registry) ? "https://index.docker.io/v1/" : std::string(registry);
 }
 
 std::string base64_encode(std::string_view bytes) {

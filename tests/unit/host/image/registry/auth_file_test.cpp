@@ -22,21 +22,33 @@ TEST(RegistryBase64, RoundTripsWithPadding) {
     EXPECT_FALSE(base64_decode("a*c="));
 }
 
+// The credentials `text` holds for repository on registry, or nullopt (failing the test on an
+// error or a helper reference).
+std::optional<Credentials> credentials_in(std::string const& text, std::string const& registry,
+                                          std::string const& repository) {
+    auto entry = auth_entry_from_json(text, registry, repository);
+    EXPECT_TRUE(entry) << entry.error().text();
+    if (!entry) {
+        return std::nullopt;
+    }
+    EXPECT_FALSE(std::holds_alternative<HelperReference>(*entry));
+    if (auto const* credentials = std::get_if<Credentials>(&*entry)) {
+        return *credentials;
+    }
+    return std::nullopt;
+}
+
 TEST(RegistryAuthJson, FindsTheRegistryEntry) {
-    auto found = credentials_from_auth_json(auth_json("quay.io", "u:p:w"), "quay.io", "org/app");
-    ASSERT_TRUE(found) << found.error().text();
-    ASSERT_TRUE(*found);
-    EXPECT_EQ(**found, (Credentials{"u", "p:w"}));
-    auto other = credentials_from_auth_json(auth_json("quay.io", "u:p"), "ghcr.io", "org/app");
-    ASSERT_TRUE(other);
-    EXPECT_FALSE(*other);
+    EXPECT_EQ(credentials_in(auth_json("quay.io", "u:p:w"), "quay.io", "org/app"),
+              (Credentials{"u", "p:w"}));
+    EXPECT_EQ(credentials_in(auth_json("quay.io", "u:p"), "ghcr.io", "org/app"), std::nullopt);
 }
 
 TEST(RegistryAuthJson, DockerHubAliasesAndLegacyUrl) {
-    auto found = credentials_from_auth_json(auth_json("https://index.docker.io/v1/", "d:h"),
-                                            "docker.io", "library/alpine");
-    ASSERT_TRUE(found && *found);
-    EXPECT_EQ((*found)->username, "d");
+    auto found = credentials_in(auth_json("https://index.docker.io/v1/", "d:h"), "docker.io",
+                                "library/alpine");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->username, "d");
 }
 
 TEST(RegistryAuthJson, MostSpecificNamespaceWins) {
@@ -47,32 +59,59 @@ TEST(RegistryAuthJson, MostSpecificNamespaceWins) {
                        base64_encode("team:2") + R"("},
         "reg.example:5000/team/app": {"auth": ")" +
                        base64_encode("app:3") + R"("}}})";
-    EXPECT_EQ(credentials_from_auth_json(text, "reg.example:5000", "team/app")->value().username,
-              "app");
-    EXPECT_EQ(credentials_from_auth_json(text, "reg.example:5000", "team/other")->value().username,
-              "team");
-    EXPECT_EQ(credentials_from_auth_json(text, "reg.example:5000", "solo")->value().username,
-              "host");
+    EXPECT_EQ(credentials_in(text, "reg.example:5000", "team/app")->username, "app");
+    EXPECT_EQ(credentials_in(text, "reg.example:5000", "team/other")->username, "team");
+    EXPECT_EQ(credentials_in(text, "reg.example:5000", "solo")->username, "host");
 }
 
 TEST(RegistryAuthJson, BrokenEntriesAreErrors) {
-    EXPECT_FALSE(credentials_from_auth_json("{not json", "r", "x"));
-    EXPECT_FALSE(credentials_from_auth_json(R"({"auths": {"r": {"auth": "!!!!"}}})", "r", "x"));
-    EXPECT_FALSE(credentials_from_auth_json(
+    EXPECT_FALSE(auth_entry_from_json("{not json", "r", "x"));
+    EXPECT_FALSE(auth_entry_from_json(R"({"auths": {"r": {"auth": "!!!!"}}})", "r", "x"));
+    EXPECT_FALSE(auth_entry_from_json(
         R"({"auths": {"r": {"auth": ")" + base64_encode("nocolon") + R"("}}})", "r", "x"));
-    auto none = credentials_from_auth_json(R"({"credsStore": "desktop"})", "r", "x");
-    ASSERT_TRUE(none);
-    EXPECT_FALSE(*none);
+    EXPECT_EQ(auth_entry_from_json(R"({"credsStore": 7})", "r", "x").error().text(),
+              "credsStore is not a credential helper name");
+    EXPECT_EQ(auth_entry_from_json(R"({"credHelpers": {"r": ""}})", "r", "x").error().text(),
+              "credHelpers[\"r\"] is not a credential helper name");
+}
+
+// Docker's order: credHelpers for the registry, else credsStore, else "auths".
+TEST(RegistryAuthJson, HelpersComeFirstAsInDocker) {
+    std::string const auths =
+        R"("auths": {"r.io": {"auth": ")" + base64_encode("file:1") + R"("}})";
+    auto entry = [&](std::string const& settings, std::string const& registry = "r.io") {
+        auto parsed = auth_entry_from_json("{" + settings + auths + "}", registry, "x");
+        EXPECT_TRUE(parsed) << parsed.error().text();
+        return parsed.value_or(AuthEntry{});
+    };
+    EXPECT_EQ(entry(R"("credHelpers": {"r.io": "one"}, "credsStore": "all", )"),
+              AuthEntry(HelperReference{"one", "credHelpers"}));
+    EXPECT_EQ(entry(R"("credHelpers": {"other.io": "one"}, "credsStore": "all", )"),
+              AuthEntry(HelperReference{"all", "credsStore"}));
+    EXPECT_EQ(entry(R"("credsStore": "", )"), AuthEntry(Credentials{"file", "1"}));
+    EXPECT_EQ(entry(""), AuthEntry(Credentials{"file", "1"}));
+    // credHelpers keys are registries; Docker Hub's aliases name one registry.
+    EXPECT_EQ(entry(R"("credHelpers": {"index.docker.io": "hub"}, )", "docker.io"),
+              AuthEntry(HelperReference{"hub", "credHelpers"}));
+    EXPECT_EQ(auth_entry_from_json(R"({"credsStore": "desktop"})", "q.io", "x").value(),
+              AuthEntry(HelperReference{"desktop", "credsStore"}));
+    EXPECT_EQ(auth_entry_from_json("{}", "q.io", "x").value(), AuthEntry(std::monostate{}));
+}
+
+TEST(RegistryAuthJson, HelperServerUrlsAreDockers) {
+    EXPECT_EQ(credential_helper_server_url("docker.io"), "https://index.docker.io/v1/");
+    EXPECT_EQ(credential_helper_server_url("registry-1.docker.io"), "https://index.docker.io/v1/");
+    EXPECT_EQ(credential_helper_server_url("127.0.0.1:5000"), "127.0.0.1:5000");
 }
 
 TEST(RegistryAuthFiles, CandidatesAndPrecedence) {
-    AuthFileEnvironment env{"/a.json", "/run/user/1", "/home/u"};
+    AuthFileEnvironment env{"/a.json", "/run/user/1", "/home/u", std::nullopt};
     auto files = auth_file_candidates(env);
     ASSERT_EQ(files.size(), 3u);
     EXPECT_EQ(files[0], "/a.json");
     EXPECT_EQ(files[1], "/run/user/1/containers/auth.json");
     EXPECT_EQ(files[2], "/home/u/.docker/config.json");
-    EXPECT_TRUE(auth_file_candidates({"", std::nullopt, ""}).empty());
+    EXPECT_TRUE(auth_file_candidates({"", std::nullopt, "", std::nullopt}).empty());
 }
 
 TEST(RegistryAuthFiles, FirstFileWithAnEntryWinsAndMissingFilesAreSkipped) {
@@ -84,7 +123,7 @@ TEST(RegistryAuthFiles, FirstFileWithAnEntryWinsAndMissingFilesAreSkipped) {
     test::write_file(home / ".docker" / "config.json", auth_json("r.io", "docker:1"));
     test::write_file(tmp->path() / "run" / "containers" / "auth.json", auth_json("q.io", "p:2"));
     AuthFileEnvironment env{(tmp->path() / "missing.json").string(), (tmp->path() / "run").string(),
-                            home.string()};
+                            home.string(), std::nullopt};
     EXPECT_EQ(find_credentials("r.io", "x", env)->value().username, "docker");
     EXPECT_EQ(find_credentials("q.io", "x", env)->value().username, "p");
     EXPECT_FALSE(find_credentials("z.io", "x", env)->has_value());
