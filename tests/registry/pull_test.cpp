@@ -14,60 +14,15 @@
 #include "host/image/store/rootfs_cache.hpp"
 #include "host/image/store/tag_index.hpp"
 #include "host/image/unpack/unpack.hpp"
-#include "image_builder.hpp"
-#include "local_registry.hpp"
+#include "pull_fixture.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::image {
 namespace {
 
+using test::AuthPull;
 using test::LayerFiles;
-
-// Each test gets its own registry, layout and store.
-class Pull : public ::testing::Test {
-protected:
-    void SetUp() override {
-        auto registry = test::LocalRegistry::start({.user = user()});
-        ASSERT_TRUE(registry) << registry.error().text();
-        m_registry.emplace(std::move(*registry));
-        auto tmp = base::TempDir::create("microvm-pull-test-");
-        ASSERT_TRUE(tmp) << tmp.error().text();
-        m_tmp.emplace(std::move(*tmp));
-        layout.emplace(m_tmp->path() / "layout");
-        auto store_or = ContentStore::open(m_tmp->path() / "data" / "images");
-        ASSERT_TRUE(store_or) << store_or.error().text();
-        store.emplace(std::move(*store_or));
-    }
-
-    virtual std::optional<test::RegistryUser> user() const { return std::nullopt; }
-
-    std::string address() const { return m_registry->address(); }
-
-    Reference ref(std::string const& text) const {
-        auto parsed = parse_reference(address() + "/" + text);
-        EXPECT_TRUE(parsed) << parsed.error().text();
-        return *parsed;
-    }
-
-    // No auth files from the machine running the tests, no progress output.
-    PullOptions options() const {
-        PullOptions o;
-        o.client.auth_environment = {};
-        o.progress = registry::PullProgress::Output::never;
-        return o;
-    }
-
-    void build_three_layers(std::string const& name = "app") {
-        layout->build(name, {LayerFiles{{"bin/first", "1"}},
-                             LayerFiles{{"etc/second", "2"}, {"etc/more", "more"}},
-                             LayerFiles{{"usr/third", std::string(100000, 'x')}}});
-    }
-
-    std::optional<test::LocalRegistry> m_registry;
-    std::optional<base::TempDir> m_tmp;
-    std::optional<test::OciLayout> layout;
-    std::optional<ContentStore> store;
-};
+using test::Pull;
 
 TEST_F(Pull, MultiLayerImageIsStoredVerifiedAndTagged) {
     build_three_layers();
@@ -330,26 +285,6 @@ TEST_F(Pull, EnsureImageWorksOfflineOnceThere) {
               "image " + other.to_string() + " is not in the store");
     EXPECT_FALSE(ensure_image(*store, app, opts, PullPolicy::always));
 }
-
-class AuthPull : public Pull {
-protected:
-    std::optional<test::RegistryUser> user() const override {
-        return test::RegistryUser{"alice", "s3cret"};
-    }
-    void push_app() {
-        build_three_layers();
-        layout->push("app", address() + "/test/app:1", {"--dest-creds", "alice:s3cret"});
-    }
-    PullOptions with_auth_file(std::string const& user_password) {
-        auto path = m_tmp->path() / "auth.json";
-        nlohmann::json auth{
-            {"auths", {{address(), {{"auth", registry::base64_encode(user_password)}}}}}};
-        test::write_file(path, auth.dump());
-        auto o = options();
-        o.client.auth_environment.registry_auth_file = path.string();
-        return o;
-    }
-};
 
 TEST_F(AuthPull, WithoutCredentialsIsUnauthorized) {
     push_app();
