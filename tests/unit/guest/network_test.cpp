@@ -1,12 +1,18 @@
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <net/if.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "base/fd.hpp"
 #include "base/temp_dir.hpp"
 #include "guest/network.hpp"
 #include "support/test_support.hpp"
@@ -106,6 +112,21 @@ TEST(FindNetworkInterface, NoneWithinThePatienceFails) {
               "no network interface appeared in " + sysfs.path().string() + " within 50 ms");
 }
 
+// lo's IPv4 address or netmask (SIOCGIFADDR / SIOCGIFNETMASK), as text.
+std::string interface_address(unsigned long request) {
+    base::Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ifreq query{};
+    std::strcpy(query.ifr_name, "lo");
+    if (::ioctl(fd.get(), request, &query) != 0) {
+        return "error";
+    }
+    sockaddr_in inet{};
+    std::memcpy(&inet, &query.ifr_addr, sizeof inet);
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &inet.sin_addr, text, sizeof text);
+    return text;
+}
+
 // The real ioctls, in a network namespace of a child process of its own: its loopback device
 // stands in for the VM's interface (a new namespace has nothing else).
 TEST(ConfigureInterface, AddressNetmaskLinkAndDefaultRoute) {
@@ -130,6 +151,8 @@ TEST(ConfigureInterface, AddressNetmaskLinkAndDefaultRoute) {
             configured = configure_interface("lo", *address, *gateway);
         }
         file << (configured ? std::string("ok") : configured.error().text()) << "\n";
+        file << "address " << interface_address(SIOCGIFADDR) << " netmask "
+             << interface_address(SIOCGIFNETMASK) << "\n";
         // /proc/self/net follows the calling thread's namespace.
         file << read_file("/proc/self/net/route");
         file << read_file("/sys/class/net/lo/operstate");
@@ -143,8 +166,7 @@ TEST(ConfigureInterface, AddressNetmaskLinkAndDefaultRoute) {
     // /proc/net/route: Iface Destination Gateway Flags ..., addresses in little-endian hex.
     // 10.0.2.2 is 0202000A; flags 0003 = RTF_UP|RTF_GATEWAY.
     EXPECT_NE(text.find("lo\t00000000\t0202000A\t0003"), std::string::npos) << text;
-    // The connected route of 10.0.2.0/24 proves the address and netmask.
-    EXPECT_NE(text.find("lo\t0002000A\t00000000\t0001"), std::string::npos) << text;
+    EXPECT_NE(text.find("address 10.0.2.15 netmask 255.255.255.0\n"), std::string::npos) << text;
 }
 
 TEST(ConfigureInterface, UnknownInterfaceNamesIt) {
