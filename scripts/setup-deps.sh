@@ -17,6 +17,8 @@ packages=(
     procps iproute2 util-linux e2fsprogs openssl
     # bench/pull builds its 100 MB Debian image with debootstrap
     debootstrap
+    # make kernel (scripts/build-kernel.sh): the microvm guest kernel from Debian's source
+    linux-source-6.1 bc bison flex libelf-dev lz4 xz-utils make
 )
 
 missing=()

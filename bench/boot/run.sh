@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Boot benchmark: `microvm run --rootfs <busybox> -- true` against raw qemu booting the same
-# kernel with a minimal initramfs whose /init powers off at once. Both are measured in one run,
-# interleaved (a, b, a, b, ...), so machine load weighs on both sides alike.
+# Boot benchmark, side by side in one run, interleaved (a, b, c, d, a, b, ...) so that machine
+# load weighs on every side alike:
+#   (a) raw qemu + the distribution kernel + a do-nothing initramfs (/init powers off at once):
+#       the floor of a design that boots Debian's kernel
+#   (b) raw qemu + the microvm kernel (make kernel) + the same initramfs, on the machine the
+#       engine uses for it (-M microvm)
+#   (c) microvm run --rootfs <busybox> -- true on the distribution kernel (MICROVM_KERNEL)
+#   (d) microvm run --rootfs <busybox> -- true on the microvm kernel (the default once built)
 #
 #   bench/boot/run.sh [BUILD_DIR]          (default: build)
 #
 # Environment:
 #   N=5                 iterations of each side
-#   MICROVM_KERNEL      the guest kernel (default: what microvm picks, the newest /boot/vmlinuz-*
-#                       with /lib/modules/<version>)
-#   RAW_QEMU_EXTRA=""   extra arguments for the raw qemu side only (e.g. "-bios /usr/share/qemu/qboot.rom")
-#   RAW_APPEND          the raw side's kernel command line (default: the engine's base line,
-#                       "console=ttyS0 quiet panic=-1"); set it to the engine's when that changes
+#   DISTRO_KERNEL       the distribution kernel (default: the newest /boot/vmlinuz-* with
+#                       /lib/modules/<version>)
+#   MICROVM_GUEST_KERNEL the microvm kernel (default: scripts/build-kernel.sh --path)
+#   RAW_QEMU_EXTRA=""   extra arguments for the raw sides only (e.g. "-bios /usr/share/qemu/qboot.rom")
 #   KEEP=1              keep the scratch directory (initramfs, console logs) and print its path
 #
-# Prints the median, min and max wall time of each side and the ratio of the medians (b/a).
+# Prints the median, min and max wall time and CPU time of each side.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,19 +40,22 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing"
 command -v cc >/dev/null || die "a C compiler (cc) is needed for the baseline's /init"
 [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "N must be a positive integer"
 
-# The engine's choice of kernel: the newest /boot/vmlinuz-* whose modules are installed.
-kernel=${MICROVM_KERNEL:-}
-if [ -z "$kernel" ]; then
+# The distribution kernel the engine would fall back to: the newest with its modules.
+distro_kernel=${DISTRO_KERNEL:-}
+if [ -z "$distro_kernel" ]; then
     while read -r k; do
         if [ -d "/lib/modules/${k#/boot/vmlinuz-}" ]; then
-            kernel=$k
+            distro_kernel=$k
             break
         fi
     done < <(find /boot -maxdepth 1 -name 'vmlinuz-*' | sort -rV)
 fi
-if [ -z "$kernel" ] || [ ! -r "$kernel" ]; then
-    die "no readable guest kernel (set MICROVM_KERNEL)"
+if [ -z "$distro_kernel" ] || [ ! -r "$distro_kernel" ]; then
+    die "no readable distribution kernel (set DISTRO_KERNEL)"
 fi
+microvm_kernel=${MICROVM_GUEST_KERNEL:-$("$repo/scripts/build-kernel.sh" --path)}
+[ -r "$microvm_kernel" ] || die "no microvm kernel at $microvm_kernel: run make kernel"
+unset MICROVM_KERNEL
 
 scratch=$(mktemp -d /tmp/microvm-bench-boot.XXXXXX)
 cleanup() {
@@ -87,11 +94,11 @@ cpio_entry() { # NAME MODE [FILE]
 rootfs="$scratch/rootfs"
 "$repo/scripts/make-busybox-rootfs.sh" "$rootfs" >/dev/null
 export MICROVM_DATA_DIR="$scratch/data"
-export MICROVM_KERNEL="$kernel"
 
-# Same machine, accelerator, CPU, memory and console as the qemu engine (runner/engine/qemu/
-# qemu_argv.cpp and accelerator.cpp with the CLI's defaults: q35; KVM only when /dev/kvm opens
-# read-write and a hardware KVM module is loaded, else TCG; 1 vCPU; 512 MiB).
+# Same accelerator, CPU, memory and console as the qemu engine (runner/engine/qemu/qemu_argv.cpp
+# and accelerator.cpp with the CLI's defaults: KVM only when /dev/kvm opens read-write and a
+# hardware KVM module is loaded, else TCG; 1 vCPU; 512 MiB), and the machine the engine picks
+# for each kernel: q35 for the distribution kernel, microvm for the microvm kernel.
 accel=tcg
 cpu=max
 if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
@@ -99,14 +106,22 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
     accel=kvm
     cpu=host
 fi
-# shellcheck disable=SC2054 # the commas are qemu's option syntax
-raw_qemu=(qemu-system-x86_64 -machine q35 -accel "$accel" -cpu "$cpu" -m 512M -smp 1
-    -object memory-backend-memfd,id=mem,size=512M,share=on -numa node,memdev=mem
-    -nodefaults -no-user-config -nographic -no-reboot
-    -kernel "$kernel" -initrd "$scratch/initramfs.cpio" -append "${RAW_APPEND:-console=ttyS0 quiet panic=-1}"
-    -chardev "file,id=console,path=$scratch/raw-console.log" -serial chardev:console)
-# shellcheck disable=SC2206 # word splitting of the extra arguments is intended
-[ -n "${RAW_QEMU_EXTRA:-}" ] && raw_qemu+=(${RAW_QEMU_EXTRA})
+# The engine's kernel command line and microvm machine (kept in step with qemu_argv.cpp).
+append="console=ttyS0 quiet panic=-1 cryptomgr.notests"
+microvm_machine="microvm,acpi=on,pcie=off,x-option-roms=off,memory-backend=mem"
+raw_qemu() { # KERNEL MACHINE NUMA...
+    local kernel=$1 machine=$2
+    shift 2
+    # shellcheck disable=SC2054 # the commas are qemu's option syntax
+    local argv=(qemu-system-x86_64 -machine "$machine" -accel "$accel" -cpu "$cpu" -m 512M -smp 1
+        -object memory-backend-memfd,id=mem,size=512M,share=on "$@"
+        -nodefaults -no-user-config -nographic -no-reboot
+        -kernel "$kernel" -initrd "$scratch/initramfs.cpio" -append "$append"
+        -chardev "file,id=console,path=$scratch/raw-console.log" -serial chardev:console)
+    # shellcheck disable=SC2206 # word splitting of the extra arguments is intended
+    [ -n "${RAW_QEMU_EXTRA:-}" ] && argv+=(${RAW_QEMU_EXTRA})
+    "${argv[@]}"
+}
 
 # measure NAME CMD... -> "WALL_MS CPU_MS": wall time, and CPU time (user + system) of the command
 # and every child it waited for (the runner, qemu and the file servers are among them). CPU time
@@ -123,8 +138,10 @@ measure() {
     awk -v w="$wall" -v u="$user" -v s="$sys" 'BEGIN { printf "%d %d\n", w * 1000, (u + s) * 1000 }'
 }
 
-run_raw() { measure raw "${raw_qemu[@]}"; }
-run_microvm() { measure microvm "$microvm" run --rootfs "$rootfs" -- true; }
+side_a() { measure a raw_qemu "$distro_kernel" q35 -numa node,memdev=mem; }
+side_b() { measure b raw_qemu "$microvm_kernel" "$microvm_machine"; }
+side_c() { MICROVM_KERNEL=$distro_kernel measure c "$microvm" run --rootfs "$rootfs" -- true; }
+side_d() { measure d "$microvm" run --rootfs "$rootfs" -- true; }
 
 # stats MS... -> "median min max" in seconds
 stats() {
@@ -138,48 +155,42 @@ stats() {
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
-echo "bench/boot: $n iterations each, interleaved; kernel $kernel, accel $accel, $(nproc) CPUs"
-echo "  (a) raw qemu, /init = reboot(RB_POWER_OFF)"
-echo "  (b) microvm run --rootfs <busybox> -- true"
-echo "  (a)'s kernel command line: ${RAW_APPEND:-console=ttyS0 quiet panic=-1}${RAW_QEMU_EXTRA:+; extra: $RAW_QEMU_EXTRA}"
+echo "bench/boot: $n iterations each, interleaved; accel $accel, $(nproc) CPUs"
+echo "  distribution kernel: $distro_kernel"
+echo "  microvm kernel:      $microvm_kernel"
+echo "  (a) raw qemu, q35, distribution kernel, /init = reboot(RB_POWER_OFF)"
+echo "  (b) raw qemu, $microvm_machine, microvm kernel, same /init"
+echo "  (c) microvm run --rootfs <busybox> -- true, distribution kernel (q35)"
+echo "  (d) microvm run --rootfs <busybox> -- true, microvm kernel (microvm)"
+echo "  raw kernel command line: $append${RAW_QEMU_EXTRA:+; extra: $RAW_QEMU_EXTRA}"
 load_before=$(load)
 
-# Warm-up, not counted: fills microvm's initramfs cache and the page cache for both sides.
-run_raw >/dev/null
-run_microvm >/dev/null
-
-raw_wall=() raw_cpu=() vm_wall=() vm_cpu=()
-for i in $(seq "$n"); do
-    read -r w c < <(run_raw)
-    raw_wall+=("$w") raw_cpu+=("$c")
-    read -r w c < <(run_microvm)
-    vm_wall+=("$w") vm_cpu+=("$c")
-    awk -v i="$i" -v aw="${raw_wall[-1]}" -v ac="${raw_cpu[-1]}" -v bw="${vm_wall[-1]}" \
-        -v bc="${vm_cpu[-1]}" 'BEGIN { printf "  #%d  a %6.3f s (cpu %6.3f)   b %6.3f s (cpu %6.3f)\n",
-                                       i, aw / 1000, ac / 1000, bw / 1000, bc / 1000 }'
+# Warm-up, not counted: fills microvm's initramfs cache and the page cache for every side.
+for side in a b c d; do
+    "side_$side" >/dev/null
 done
 
-row() { # LABEL MS...
-    local label=$1 med min max
-    shift
-    read -r med min max < <(stats "$@")
-    printf '%-34s %8s %8s %8s\n' "$label" "$med" "$min" "$max"
-    echo "$med" >"$scratch/median"
-}
-ratio() { # LABEL A_MEDIAN B_MEDIAN
-    awk -v l="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%-34s %8.2f   (b - a: %.3f s)\n", l, b / a, b - a }'
-}
+declare -A wall cpu
+for i in $(seq "$n"); do
+    line="  #$i"
+    for side in a b c d; do
+        read -r w c < <("side_$side")
+        wall[$side]+="$w "
+        cpu[$side]+="$c "
+        line+=$(awk -v s="$side" -v w="$w" -v c="$c" 'BEGIN { printf "  %s %6.3f s (cpu %6.3f)", s, w / 1000, c / 1000 }')
+    done
+    echo "$line"
+done
+
 echo
-printf '%-34s %8s %8s %8s\n' "seconds" median min max
-row "(a) raw qemu + power-off init" "${raw_wall[@]}"
-a_wall=$(<"$scratch/median")
-row "(b) microvm run -- true" "${vm_wall[@]}"
-b_wall=$(<"$scratch/median")
-row "(a) CPU time (user + sys)" "${raw_cpu[@]}"
-a_cpu=$(<"$scratch/median")
-row "(b) CPU time (user + sys)" "${vm_cpu[@]}"
-b_cpu=$(<"$scratch/median")
-echo
-ratio "ratio b/a, wall-time medians" "$a_wall" "$b_wall"
-ratio "ratio b/a, CPU-time medians" "$a_cpu" "$b_cpu"
+printf '%-44s %8s %8s %8s   %s\n' "seconds (wall)" median min max "cpu median"
+labels=([a]="(a) raw qemu + distribution kernel" [b]="(b) raw qemu + microvm kernel"
+    [c]="(c) microvm run -- true, distribution kernel" [d]="(d) microvm run -- true, microvm kernel")
+for side in a b c d; do
+    # shellcheck disable=SC2086 # the lists are space-separated numbers
+    read -r med min max < <(stats ${wall[$side]})
+    # shellcheck disable=SC2086
+    read -r cmed _ _ < <(stats ${cpu[$side]})
+    printf '%-44s %8s %8s %8s   %8s\n' "${labels[$side]}" "$med" "$min" "$max" "$cmed"
+done
 echo "load average: before $load_before, after $(load)"

@@ -12,6 +12,11 @@ inline constexpr char stdout_port_name[] = "microvm.stdout";
 inline constexpr char stderr_port_name[] = "microvm.stderr";
 // microvm-init writes "exit=<status>\n" here once the workload has ended.
 inline constexpr char status_port_name[] = "microvm.status";
+// Host to guest: the runner writes control_stop_request here to ask for a graceful stop
+// (microvm-init passes SIGTERM to the workload, then powers off as at a normal end). Any byte
+// on the port counts as the request; it is the port's only message.
+inline constexpr char control_port_name[] = "microvm.control";
+inline constexpr char control_stop_request[] = "stop\n";
 
 // Layout of the base initramfs the host builds for the qemu engine: microvm-init as /init,
 // kernel modules in one directory, and the order to load them in (one file name per line,

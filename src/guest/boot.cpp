@@ -156,6 +156,7 @@ int run_as_pid1() {
     }
     // Opened even after a failure, so that the failure is reported if the console module loaded.
     Ports const ports = open_ports("/sys/class/virtio-ports", "/dev", port_patience);
+    watch_host_stop_requests("/sys/class/virtio-ports", "/dev");
     trace("ports open");
     int status = boot_failure_status;
     if (prepared) {

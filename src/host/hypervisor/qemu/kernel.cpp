@@ -9,13 +9,14 @@
 #include <system_error>
 
 #include "host/hypervisor/qemu/bzimage.hpp"
+#include "host/hypervisor/qemu/kernel_cache.hpp"
 
 namespace microvm::hypervisor::qemu {
 namespace {
 
 constexpr std::string_view kernel_prefix = "vmlinuz-";
-constexpr char no_kernel_message[] =
-    "no guest kernel found: install linux-image-amd64 or pass --kernel";
+constexpr char no_kernel_message[] = "no guest kernel found: build the microvm kernel (make "
+                                     "kernel), install linux-image-amd64 or pass --kernel";
 
 bool is_digit(char c) {
     return c >= '0' && c <= '9';
@@ -74,11 +75,34 @@ Result<GuestKernel> explicit_kernel(KernelSearch const& search) {
     } else if (auto name = path.filename().string(); name.starts_with(kernel_prefix)) {
         kernel.version = name.substr(kernel_prefix.size());
     }
-    kernel.modules_dir = modules_dir_for(search, kernel.version);
+    kernel.microvm = kernel.version.ends_with(microvm_kernel_release_suffix);
+    if (!kernel.microvm) {
+        kernel.modules_dir = modules_dir_for(search, kernel.version);
+    }
     return kernel;
 }
 
+std::optional<GuestKernel> cached_microvm_kernel(KernelSearch const& search) {
+    if (search.cache_roots.empty()) {
+        return std::nullopt;
+    }
+    auto const path = find_cached_kernel(search.cache_roots, search.fragment_hash);
+    if (!path || !require_readable(*path)) {
+        return std::nullopt;
+    }
+    auto release = read_bzimage_release(*path);
+    return GuestKernel{.kernel = *path,
+                       .version = release ? std::move(*release) : std::string(),
+                       .modules_dir = {},
+                       .microvm = true};
+}
+
 } // namespace
+
+std::string describe(GuestKernel const& kernel) {
+    std::string const release = kernel.version.empty() ? "unknown release" : kernel.version;
+    return release + " (" + kernel.kernel.string() + ")";
+}
 
 std::filesystem::path kernel_override(std::filesystem::path const& option) {
     if (!option.empty()) {
@@ -134,6 +158,9 @@ int compare_kernel_versions(std::string_view a, std::string_view b) {
 Result<GuestKernel> find_guest_kernel(KernelSearch const& search) {
     if (!search.explicit_kernel.empty()) {
         return explicit_kernel(search);
+    }
+    if (auto cached = cached_microvm_kernel(search)) {
+        return *std::move(cached);
     }
     std::error_code ec;
     std::filesystem::directory_iterator it(search.boot_dir, ec);

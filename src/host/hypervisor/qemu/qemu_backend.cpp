@@ -2,11 +2,21 @@
 
 #include "host/hypervisor/qemu/boot_files.hpp"
 #include "host/hypervisor/qemu/kernel.hpp"
+#include "host/hypervisor/qemu/kernel_cache.hpp"
 #include "host/hypervisor/qemu/make_runner_config.hpp"
 #include "host/hypervisor/runner_config_common.hpp"
 #include "host/process/locate_runner.hpp"
 
 namespace microvm::hypervisor::qemu {
+namespace {
+
+constexpr char microvm_machine[] = "microvm";
+
+} // namespace
+
+std::string machine_for(GuestKernel const& kernel) {
+    return kernel.microvm ? microvm_machine : "q35";
+}
 
 Result<RootfsView> QemuBackend::prepare_rootfs(RootfsView const& view) {
     return view;
@@ -22,6 +32,9 @@ Result<std::unique_ptr<VmHandle>> QemuBackend::start(VmConfig const& config) {
                                               : m_options.init_binary;
     auto boot = TRY_CTX(prepare_boot_files(BootFilesRequest{
                             .search = {.explicit_kernel = kernel_override(config.kernel),
+                                       .cache_roots = m_options.kernel_cache_roots.value_or(
+                                           kernel_cache_roots(kernel_cache_environment())),
+                                       .fragment_hash = std::string(microvm_kernel_fragment_hash()),
                                        .boot_dir = m_options.boot_dir,
                                        .modules_root = m_options.modules_root},
                             .data_dir = m_options.data_dir,
@@ -30,10 +43,14 @@ Result<std::unique_ptr<VmHandle>> QemuBackend::start(VmConfig const& config) {
                             .network = config.network == NetworkMode::user,
                         }),
                         what);
-    return TRY_CTX(
-        start_runner(make_runner_config(config, boot.kernel.kernel, boot.initrd, m_options.qemu),
+    contract::QemuSettings qemu = m_options.qemu;
+    qemu.machine = machine_for(boot.kernel);
+    auto handle = TRY_CTX(
+        start_runner(make_runner_config(config, boot.kernel.kernel, boot.initrd, std::move(qemu)),
                      config, runner, m_options.runner_env),
         what);
+    m_booted_kernel = describe(boot.kernel);
+    return handle;
 }
 
 } // namespace microvm::hypervisor::qemu

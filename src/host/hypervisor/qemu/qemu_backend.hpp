@@ -9,6 +9,7 @@
 
 #include "contract/runner_config.hpp"
 #include "host/hypervisor/backend.hpp"
+#include "host/hypervisor/qemu/kernel.hpp"
 
 namespace microvm::hypervisor::qemu {
 
@@ -25,12 +26,20 @@ struct QemuBackendOptions {
     // Where to look for a distribution kernel (tests point these at fake trees).
     std::filesystem::path boot_dir = "/boot";
     std::filesystem::path modules_root = "/lib/modules";
-    // The engine's settings (qemu binary, virtiofsd, accel, machine); kernel and initrd are
-    // filled in per VM.
+    // Where to look for the microvm kernel `make kernel` built (kernel_cache.hpp);
+    // std::nullopt: kernel_cache_roots() of this process's environment.
+    std::optional<std::vector<std::filesystem::path>> kernel_cache_roots;
+    // The engine's settings (qemu binary, virtiofsd, accel); kernel, initrd and machine are
+    // filled in per VM (the machine follows the kernel: see machine_for()).
     contract::QemuSettings qemu;
     // The runner's whole environment; std::nullopt: this process's.
     std::optional<std::vector<std::string>> runner_env;
 };
+
+// The qemu machine for a kernel: "microvm" (virtio-mmio, no PCI, no firmware tables to walk
+// but ACPI's) for the microvm kernel, which has virtio-mmio built in; "q35" for a distribution
+// kernel, whose virtio-mmio is a module that is not in the initramfs.
+std::string machine_for(GuestKernel const& kernel);
 
 class QemuBackend final : public Backend {
 public:
@@ -40,14 +49,20 @@ public:
     // The guest side of qemu lives in the initramfs, so the root needs nothing: the view is
     // booted as it is.
     Result<RootfsView> prepare_rootfs(RootfsView const& view) override;
-    // Finds the kernel (config.kernel, else $MICROVM_KERNEL, else the newest installed one),
+    // Finds the kernel (config.kernel, else $MICROVM_KERNEL, else the microvm kernel from the
+    // cache, else the newest installed distribution kernel),
     // ensures the initramfs, validates the runner.json made by make_runner_config() and
     // launches microvm-runner on it in config.vm_dir. Fails, with nothing left running, when
     // any of these steps fails.
     Result<std::unique_ptr<VmHandle>> start(VmConfig const& config) override;
 
+    // The kernel the last successful start() booted, as describe() words it ("6.1.192-microvm
+    // (/root/.cache/microvm/kernels/.../bzImage)"), for `inspect`; empty before.
+    std::string const& booted_kernel() const { return m_booted_kernel; }
+
 private:
     QemuBackendOptions m_options;
+    std::string m_booted_kernel;
 };
 
 } // namespace microvm::hypervisor::qemu

@@ -266,7 +266,7 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         .stdout_path = output(config.stdout_path, qemu_stdout_fd),
         .stderr_path = output(config.stderr_path, qemu_stderr_fd),
         .status_path = workspace.path("status"),
-        .qmp_socket_path = workspace.path("qmp.sock"),
+        .control_socket_path = workspace.path("control.sock"),
         .shares = {},
         .network = config.network,
         .outbound = config.outbound,
@@ -376,7 +376,7 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
     base::Child qemu = TRY(start_qemu(launch));
-    auto const outcome = supervise(qemu, daemons, signals, launch.qmp_socket_path);
+    auto const outcome = supervise(qemu, daemons, signals, launch.control_socket_path);
     stop_daemons(daemons);
     if (!outcome) {
         return failure(RunnerExit::runtime_error,

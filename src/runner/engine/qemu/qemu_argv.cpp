@@ -40,7 +40,7 @@ std::vector<std::string> network_args(QemuLaunch const& launch) {
     for (auto const& forward : launch.port_forwards) {
         netdev += "," + hostfwd(forward);
     }
-    return {"-netdev", netdev, "-device", "virtio-net-pci,netdev=net0"};
+    return {"-netdev", netdev, "-device", virtio_device(launch, "virtio-net") + ",netdev=net0"};
 }
 
 } // namespace
@@ -54,6 +54,14 @@ std::string kernel_cmdline(std::string_view extra) {
         line += extra;
     }
     return line;
+}
+
+bool is_microvm_machine(std::string_view machine) {
+    return machine == "microvm" || machine.starts_with("microvm,");
+}
+
+std::string virtio_device(QemuLaunch const& launch, std::string_view device) {
+    return std::string(device) + (is_microvm_machine(launch.machine) ? "-device" : "-pci");
 }
 
 std::string escape_option_value(std::string_view value) {
@@ -109,7 +117,9 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
             argv.end(),
             {"-chardev",
              "socket,id=" + id + ",path=" + escape_option_value(launch.shares[i].socket_path),
-             "-device", "vhost-user-fs-pci,chardev=" + id + ",tag=" + launch.shares[i].tag});
+             "-device",
+             virtio_device(launch, "vhost-user-fs") + ",chardev=" + id +
+                 ",tag=" + launch.shares[i].tag});
     }
     struct Port {
         char const* id;
@@ -123,15 +133,22 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
         // The status file belongs to this run alone; a stale report must never be read.
         {"status", launch.status_path, contract::status_port_name, false},
     };
-    argv.insert(argv.end(), {"-device", "virtio-serial-pci,id=vser0"});
+    argv.insert(argv.end(), {"-device", virtio_device(launch, "virtio-serial") + ",id=vser0"});
+    // The control port first: the guest sees ports in this order, so once it has found the
+    // output ports it has this one too.
+    argv.insert(argv.end(),
+                {"-chardev",
+                 "socket,id=control,path=" + escape_option_value(launch.control_socket_path) +
+                     ",server=on,wait=off",
+                 "-device",
+                 std::string("virtserialport,bus=vser0.0,chardev=control,name=") +
+                     contract::control_port_name});
     for (auto const& port : ports) {
         argv.insert(
             argv.end(),
             {"-chardev", file_chardev(port.id, port.path, port.append), "-device",
              std::string("virtserialport,bus=vser0.0,chardev=") + port.id + ",name=" + port.name});
     }
-    argv.insert(argv.end(), {"-qmp", "unix:" + escape_option_value(launch.qmp_socket_path) +
-                                         ",server=on,wait=off"});
     auto const network = network_args(launch);
     argv.insert(argv.end(), network.begin(), network.end());
     return argv;

@@ -35,7 +35,8 @@ struct QemuLaunch {
     std::string stdout_path;
     std::string stderr_path;
     std::string status_path;
-    std::string qmp_socket_path;
+    // qemu's end of the control port (control_port.hpp), a unix socket it listens on.
+    std::string control_socket_path;
     // The root share first, then the user's shares.
     std::vector<ShareDevice> shares;
     // user: a virtio-net NIC on qemu's user-mode network (slirp), carrying port_forwards;
@@ -51,6 +52,13 @@ std::string kernel_cmdline(std::string_view extra);
 
 // Doubles every comma, as qemu's option parser requires inside a value.
 std::string escape_option_value(std::string_view value);
+
+// Whether `machine` is qemu's microvm machine: no PCI bus, so the virtio devices are its
+// virtio-mmio ones ("<device>-device" instead of "<device>-pci").
+bool is_microvm_machine(std::string_view machine);
+
+// "<device>-device" on microvm, "<device>-pci" elsewhere.
+std::string virtio_device(QemuLaunch const& launch, std::string_view device);
 
 // The argv, argv[0] included.
 std::vector<std::string> qemu_argv(QemuLaunch const& launch);

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "runner/engine/qemu/qmp.hpp"
+#include "runner/engine/qemu/control_port.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -14,8 +14,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How long one QMP exchange may take; qemu answers at once unless it is wedged.
-constexpr std::chrono::milliseconds qmp_timeout{2000};
+// How long connecting to qemu's control socket and writing the request may take; qemu accepts
+// at once unless it is wedged.
+constexpr std::chrono::milliseconds control_timeout{2000};
 
 int poll_timeout(std::optional<Clock::time_point> const& a,
                  std::optional<Clock::time_point> const& b) {
@@ -34,8 +35,8 @@ int poll_timeout(std::optional<Clock::time_point> const& a,
 class Supervision {
 public:
     Supervision(base::Child& qemu, std::vector<ShareDaemon>& daemons, StopSignals& signals,
-                std::string const& qmp_socket_path)
-        : m_qemu(qemu), m_daemons(daemons), m_signals(signals), m_qmp(qmp_socket_path) {}
+                std::string const& control_socket_path)
+        : m_qemu(qemu), m_daemons(daemons), m_signals(signals), m_control(control_socket_path) {}
 
     Result<SupervisionOutcome> run() {
         while (m_qemu.owned()) {
@@ -92,9 +93,11 @@ private:
         m_outcome.stop_signal = signo;
         spdlog::info("SIG{}: asking the guest to stop", ::sigabbrev_np(signo));
         m_kill_deadline = Clock::now() + powerdown_timeout;
-        if (auto const sent = request_guest_stop(m_qmp, qmp_timeout); !sent) {
-            // Without QMP (qemu still starting, or wedged) qemu's own SIGTERM handling is the
-            // next most orderly way out; the deadline still applies.
+        if (auto sent = request_guest_stop(m_control, control_timeout)) {
+            m_control_connection = std::move(*sent);
+        } else {
+            // Without the control socket (qemu still starting, or wedged) qemu's own SIGTERM
+            // handling is the next most orderly way out; the deadline still applies.
             spdlog::warn("could not ask the guest to stop: {}; terminating qemu",
                          sent.error().text());
             (void)m_qemu.signal(SIGTERM);
@@ -133,7 +136,9 @@ private:
     base::Child& m_qemu;
     std::vector<ShareDaemon>& m_daemons;
     StopSignals& m_signals;
-    std::string const& m_qmp;
+    std::string const& m_control;
+    // Open until qemu has exited: closing it could drop a request the guest has not read yet.
+    base::Fd m_control_connection;
     SupervisionOutcome m_outcome;
     std::optional<Clock::time_point> m_kill_deadline;
     std::optional<Clock::time_point> m_daemon_grace_deadline;
@@ -142,8 +147,8 @@ private:
 } // namespace
 
 Result<SupervisionOutcome> supervise(base::Child& qemu, std::vector<ShareDaemon>& daemons,
-                                     StopSignals& signals, std::string const& qmp_socket_path) {
-    return Supervision(qemu, daemons, signals, qmp_socket_path).run();
+                                     StopSignals& signals, std::string const& control_socket_path) {
+    return Supervision(qemu, daemons, signals, control_socket_path).run();
 }
 
 void stop_daemons(std::vector<ShareDaemon>& daemons) {

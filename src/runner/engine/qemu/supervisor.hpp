@@ -12,7 +12,8 @@
 
 namespace microvm::runner::qemu {
 
-// How long the guest has to power off after a stop request (see qmp.hpp) before qemu is killed.
+// How long the guest has to power off after a stop request (see control_port.hpp) before qemu is
+// killed.
 inline constexpr std::chrono::seconds powerdown_timeout{10};
 // A daemon also exits, with status 0, when qemu disconnects as it exits itself; qemu gets this
 // long to finish exiting before the daemon's death counts as a failure.
@@ -37,12 +38,13 @@ struct SupervisionOutcome {
 
 // Runs until qemu has exited and has been reaped. An error (a failed poll or wait) leaves qemu
 // to the caller, whose Child kills it.
-//   - a stop signal: a stop request to the guest over QMP, then SIGKILL after powerdown_timeout
+//   - a stop signal: a stop request on the guest's control port, then SIGKILL after
+//   powerdown_timeout
 //     (a second stop signal kills at once);
 //   - a daemon dying while qemu runs: qemu is terminated (the guest lost a file system).
 // Daemons that exit are reaped here; the rest keep running for stop_daemons().
 Result<SupervisionOutcome> supervise(base::Child& qemu, std::vector<ShareDaemon>& daemons,
-                                     StopSignals& signals, std::string const& qmp_socket_path);
+                                     StopSignals& signals, std::string const& control_socket_path);
 
 // Stops every daemon still running: SIGTERM, daemon_stop_timeout, SIGKILL; all are reaped.
 void stop_daemons(std::vector<ShareDaemon>& daemons);

@@ -26,7 +26,7 @@ QemuLaunch sample() {
         .stdout_path = "/vm/stdout",
         .stderr_path = "/vm/stderr",
         .status_path = "/run/x/status",
-        .qmp_socket_path = "/run/x/qmp.sock",
+        .control_socket_path = "/run/x/control.sock",
         .shares = {{"microvm-root", "/run/x/vfs-0.sock"}, {"data", "/run/x/vfs-1.sock"}},
         .port_forwards = {},
     };
@@ -68,7 +68,7 @@ TEST(QemuArgv, MachineMemoryAndBoot) {
     EXPECT_EQ(value_of(argv, "-serial"), "chardev:console");
     EXPECT_THAT(values_of(argv, "-chardev"),
                 Contains("file,id=console,path=/vm/console.log,append=on"));
-    EXPECT_EQ(value_of(argv, "-qmp"), "unix:/run/x/qmp.sock,server=on,wait=off");
+    EXPECT_THAT(argv, Not(Contains("-qmp")));
 }
 
 TEST(QemuArgv, TcgUsesTheMaxCpuAndKvmTheHostCpu) {
@@ -107,6 +107,36 @@ TEST(QemuArgv, SerialPortsCarryTheGuestProtocolNames) {
     EXPECT_THAT(chardevs, Contains("file,id=stderr,path=/vm/stderr,append=on"));
     // Truncated, so that a stale report can never be read.
     EXPECT_THAT(chardevs, Contains("file,id=status,path=/run/x/status"));
+}
+
+TEST(QemuArgv, TheControlPortIsTheFirstPortAndAServerSocket) {
+    auto const argv = qemu_argv(sample());
+    auto const devices = values_of(argv, "-device");
+    auto const first_port = std::find_if(devices.begin(), devices.end(), [](auto const& d) {
+        return d.starts_with("virtserialport");
+    });
+    ASSERT_NE(first_port, devices.end());
+    EXPECT_EQ(*first_port, "virtserialport,bus=vser0.0,chardev=control,name=microvm.control");
+    EXPECT_THAT(values_of(argv, "-chardev"),
+                Contains("socket,id=control,path=/run/x/control.sock,server=on,wait=off"));
+}
+
+// -M microvm has no PCI bus: every virtio device is its virtio-mmio variant.
+TEST(QemuArgv, OnMicrovmTheDevicesAreVirtioMmio) {
+    auto launch = sample();
+    launch.machine = "microvm";
+    launch.network = NetworkMode::user;
+    auto const argv = qemu_argv(launch);
+    auto const devices = values_of(argv, "-device");
+    EXPECT_THAT(devices, Contains("vhost-user-fs-device,chardev=vfs0,tag=microvm-root"));
+    EXPECT_THAT(devices, Contains("virtio-serial-device,id=vser0"));
+    EXPECT_THAT(devices, Contains("virtio-net-device,netdev=net0"));
+    for (auto const& device : devices) {
+        EXPECT_THAT(device, Not(HasSubstr("-pci")));
+    }
+    EXPECT_TRUE(is_microvm_machine("microvm,acpi=on"));
+    EXPECT_FALSE(is_microvm_machine("microvmx"));
+    EXPECT_FALSE(is_microvm_machine("q35"));
 }
 
 TEST(QemuArgv, NetworkNoneHasNoNetworkDevice) {

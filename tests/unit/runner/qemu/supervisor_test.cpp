@@ -23,7 +23,7 @@ TEST(Supervisor, ReturnsWhenQemuExitsAndLeavesTheDaemonsToStopDaemons) {
     base::Child qemu = start({"/bin/sh", "-c", "exit 3"});
     std::vector<ShareDaemon> daemons;
     daemons.push_back({.tag = "data", .child = start({"/bin/sleep", "100"})});
-    auto const outcome = supervise(qemu, daemons, *signals, "/nonexistent/qmp.sock");
+    auto const outcome = supervise(qemu, daemons, *signals, "/nonexistent/control.sock");
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(outcome->qemu.kind, base::ExitStatus::Kind::exited);
     EXPECT_EQ(outcome->qemu.value, 3);
@@ -42,7 +42,7 @@ TEST(Supervisor, AStopSignalStopsQemu) {
     base::Child qemu = start({"/bin/sleep", "100"});
     std::vector<ShareDaemon> daemons;
     ASSERT_EQ(::raise(SIGTERM), 0); // pending: blocked, read through the signalfd
-    auto const outcome = supervise(qemu, daemons, *signals, "/nonexistent/qmp.sock");
+    auto const outcome = supervise(qemu, daemons, *signals, "/nonexistent/control.sock");
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_EQ(outcome->stop_signal, SIGTERM);
     EXPECT_EQ(outcome->qemu.kind, base::ExitStatus::Kind::signaled);
@@ -56,7 +56,7 @@ TEST(Supervisor, ADaemonThatDiesWhileQemuRunsStopsTheVm) {
     std::vector<ShareDaemon> daemons;
     daemons.push_back({.tag = "root", .child = start({"/bin/sleep", "100"})});
     daemons.push_back({.tag = "data", .child = start({"/bin/sh", "-c", "exit 1"})});
-    auto const outcome = supervise(qemu, daemons, *signals, "/nonexistent/qmp.sock");
+    auto const outcome = supervise(qemu, daemons, *signals, "/nonexistent/control.sock");
     ASSERT_TRUE(outcome) << outcome.error().text();
     EXPECT_TRUE(outcome->stopped_for_dead_share);
     EXPECT_EQ(outcome->dead_share, "data");

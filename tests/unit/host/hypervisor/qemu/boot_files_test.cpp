@@ -109,8 +109,8 @@ TEST_F(BootFilesTest, NoKernelIsTheClearError) {
     fs::remove(root() / "boot/vmlinuz-6.1.0-9-amd64");
     auto boot = prepare_boot_files(request());
     ASSERT_FALSE(boot);
-    EXPECT_EQ(boot.error().text(),
-              "no guest kernel found: install linux-image-amd64 or pass --kernel");
+    EXPECT_EQ(boot.error().text(), "no guest kernel found: build the microvm kernel (make kernel), "
+                                   "install linux-image-amd64 or pass --kernel");
     EXPECT_FALSE(fs::exists(root() / "data/initramfs"));
 }
 

@@ -19,7 +19,20 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A fake /boot and /lib/modules.
+// A minimal bzImage: the boot protocol header and a version string.
+std::string fake_bzimage(std::string const& banner) {
+    std::string image(0x400, '\0');
+    image.replace(0x202, 4, "HdrS");
+    image[0x206] = 0x0f; // protocol 2.15
+    image[0x207] = 0x02;
+    std::size_t const string_at = 0x300;
+    image[0x20e] = static_cast<char>((string_at - 0x200) & 0xff);
+    image[0x20f] = static_cast<char>((string_at - 0x200) >> 8);
+    image.replace(string_at, banner.size(), banner);
+    return image;
+}
+
+// A fake /boot, /lib/modules and microvm kernel cache.
 struct FakeSystem {
     base::TempDir dir;
     fs::path boot() const { return dir.path() / "boot"; }
@@ -39,24 +52,23 @@ struct FakeSystem {
             fs::create_directories(modules() / version);
         }
     }
+    fs::path cache() const { return dir.path() / "cache"; }
     KernelSearch search(fs::path explicit_kernel = {}) const {
-        return KernelSearch{
-            .explicit_kernel = explicit_kernel, .boot_dir = boot(), .modules_root = modules()};
+        return KernelSearch{.explicit_kernel = explicit_kernel,
+                            .cache_roots = {cache()},
+                            .fragment_hash = std::string(fragment_hash),
+                            .boot_dir = boot(),
+                            .modules_root = modules()};
     }
+    // What scripts/build-kernel.sh leaves: <cache>/<source version>-<hash>/bzImage.
+    fs::path cached_kernel(std::string const& key, std::string const& banner) const {
+        auto const image = cache() / key / "bzImage";
+        fs::create_directories(image.parent_path());
+        test::write_file(image, fake_bzimage(banner));
+        return image;
+    }
+    static constexpr char fragment_hash[] = "0123456789abcdef";
 };
-
-// A minimal bzImage: the boot protocol header and a version string.
-std::string fake_bzimage(std::string const& banner) {
-    std::string image(0x400, '\0');
-    image.replace(0x202, 4, "HdrS");
-    image[0x206] = 0x0f; // protocol 2.15
-    image[0x207] = 0x02;
-    std::size_t const string_at = 0x300;
-    image[0x20e] = static_cast<char>((string_at - 0x200) & 0xff);
-    image[0x20f] = static_cast<char>((string_at - 0x200) >> 8);
-    image.replace(string_at, banner.size(), banner);
-    return image;
-}
 
 TEST(KernelVersions, CompareNumbersAsNumbers) {
     EXPECT_GT(compare_kernel_versions("6.1.0-10-amd64", "6.1.0-9-amd64"), 0);
@@ -88,8 +100,8 @@ TEST(FindGuestKernel, NoneIsAClearError) {
     system.kernel("6.1.0-9-amd64", false);
     auto kernel = find_guest_kernel(system.search());
     ASSERT_FALSE(kernel);
-    EXPECT_EQ(kernel.error().text(),
-              "no guest kernel found: install linux-image-amd64 or pass --kernel");
+    EXPECT_EQ(kernel.error().text(), "no guest kernel found: build the microvm kernel (make "
+                                     "kernel), install linux-image-amd64 or pass --kernel");
 }
 
 TEST(FindGuestKernel, MissingBootDirIsTheSameError) {
@@ -98,8 +110,9 @@ TEST(FindGuestKernel, MissingBootDirIsTheSameError) {
     search.boot_dir = system.dir.path() / "nothing";
     auto kernel = find_guest_kernel(search);
     ASSERT_FALSE(kernel);
-    EXPECT_TRUE(kernel.error().text().starts_with(
-        "no guest kernel found: install linux-image-amd64 or pass --kernel"));
+    EXPECT_TRUE(
+        kernel.error().text().starts_with("no guest kernel found: build the microvm kernel (make "
+                                          "kernel), install linux-image-amd64 or pass --kernel"));
 }
 
 TEST(FindGuestKernel, ExplicitKernelMustExist) {
@@ -164,6 +177,67 @@ TEST(FindGuestKernel, VersionWithSlashesNeverNamesAModulesDir) {
     auto kernel = find_guest_kernel(system.search(image));
     ASSERT_TRUE(kernel) << kernel.error().text();
     EXPECT_TRUE(kernel->modules_dir.empty());
+}
+
+TEST(FindGuestKernel, PrefersTheCachedMicrovmKernelToADistributionOne) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    auto const image =
+        system.cached_kernel("6.1.192-3-0123456789abcdef", "6.1.192-microvm (root@host) #1");
+    auto kernel = find_guest_kernel(system.search());
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, image);
+    EXPECT_EQ(kernel->version, "6.1.192-microvm");
+    EXPECT_TRUE(kernel->microvm);
+    EXPECT_TRUE(kernel->modules_dir.empty());
+    EXPECT_EQ(describe(*kernel), "6.1.192-microvm (" + image.string() + ")");
+}
+
+TEST(FindGuestKernel, AKernelOfAnotherFragmentIsNotUsed) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    system.cached_kernel("6.1.192-3-fedcba9876543210", "6.1.192-microvm #1");
+    auto kernel = find_guest_kernel(system.search());
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, system.boot() / "vmlinuz-6.1.0-9-amd64");
+    EXPECT_FALSE(kernel->microvm);
+    EXPECT_EQ(kernel->modules_dir, system.modules() / "6.1.0-9-amd64");
+}
+
+TEST(FindGuestKernel, AnExplicitKernelOverridesTheCachedOne) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    system.cached_kernel("6.1.192-3-0123456789abcdef", "6.1.192-microvm #1");
+    auto const distro = system.boot() / "vmlinuz-6.1.0-9-amd64";
+    auto kernel = find_guest_kernel(system.search(distro));
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, distro);
+    EXPECT_FALSE(kernel->microvm);
+    EXPECT_EQ(kernel->modules_dir, system.modules() / "6.1.0-9-amd64");
+}
+
+TEST(FindGuestKernel, AnExplicitMicrovmKernelIsKnownByItsRelease) {
+    auto system = FakeSystem::make();
+    // Even with a modules directory of the same name, the microvm kernel loads none.
+    fs::create_directories(system.modules() / "6.1.192-microvm");
+    auto const image = system.dir.path() / "elsewhere" / "bzImage";
+    fs::create_directories(image.parent_path());
+    test::write_file(image, fake_bzimage("6.1.192-microvm (root@host) #1"));
+    auto kernel = find_guest_kernel(system.search(image));
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_TRUE(kernel->microvm);
+    EXPECT_TRUE(kernel->modules_dir.empty());
+}
+
+TEST(FindGuestKernel, NoCacheRootsMeansNoCachedKernel) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    system.cached_kernel("6.1.192-3-0123456789abcdef", "6.1.192-microvm #1");
+    auto search = system.search();
+    search.cache_roots.clear();
+    auto kernel = find_guest_kernel(search);
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_FALSE(kernel->microvm);
 }
 
 // Drops the capabilities that let root read any file, as an ordinary user is.

@@ -8,6 +8,7 @@
 
 #include "base/temp_dir.hpp"
 #include "contract/runner_config.hpp"
+#include "host/hypervisor/qemu/kernel_cache.hpp"
 #include "host/hypervisor/qemu/qemu_backend.hpp"
 #include "support/test_support.hpp"
 
@@ -50,6 +51,7 @@ protected:
             .init_binary = {},
             .boot_dir = root() / "boot",
             .modules_root = root() / "modules",
+            .kernel_cache_roots = std::vector<fs::path>{root() / "kernels"},
             .qemu = {},
             .runner_env = std::vector<std::string>{"PATH=/usr/bin:/bin"},
         });
@@ -80,10 +82,30 @@ TEST_F(QemuBackendTest, StartsTheRunnerOnAQemuRunnerJson) {
     ASSERT_TRUE(seen) << seen.error().text();
     EXPECT_EQ(seen->engine, contract::Engine::qemu);
     EXPECT_EQ(seen->qemu.kernel, (root() / "boot/vmlinuz-6.1.0-9-amd64").string());
+    // A distribution kernel has virtio-mmio as a module: PCI it is.
+    EXPECT_EQ(seen->qemu.machine, "q35");
+    EXPECT_EQ(qemu.booted_kernel(),
+              "6.1.0-9-amd64 (" + (root() / "boot/vmlinuz-6.1.0-9-amd64").string() + ")");
     EXPECT_EQ(fs::path(seen->qemu.initrd).parent_path(), root() / "data/initramfs");
     EXPECT_TRUE(fs::exists(seen->qemu.initrd));
     ASSERT_EQ(seen->virtiofs_mounts.size(), 1u);
     EXPECT_TRUE(seen->virtiofs_mounts[0].read_only);
+}
+
+TEST_F(QemuBackendTest, TheBuiltMicrovmKernelIsPreferredAndBootsOnMicrovm) {
+    auto const key = "6.1.192-3-" + std::string(microvm_kernel_fragment_hash());
+    auto const image = root() / "kernels" / key / "bzImage";
+    fs::create_directories(image.parent_path());
+    test::write_file(image, "microvm kernel");
+    auto qemu = backend();
+    auto handle = qemu.start(config());
+    ASSERT_TRUE(handle) << handle.error().text();
+    ASSERT_TRUE((*handle)->wait());
+    auto seen = contract::parse_runner_config(test::read_file(root() / "vm/runner.json.seen"));
+    ASSERT_TRUE(seen) << seen.error().text();
+    EXPECT_EQ(seen->qemu.kernel, image.string());
+    EXPECT_EQ(seen->qemu.machine.substr(0, 7), "microvm");
+    EXPECT_EQ(qemu.booted_kernel(), "unknown release (" + image.string() + ")");
 }
 
 TEST_F(QemuBackendTest, NoKernelFailsBeforeAnythingStarts) {
@@ -91,8 +113,10 @@ TEST_F(QemuBackendTest, NoKernelFailsBeforeAnythingStarts) {
     auto qemu = backend();
     auto handle = qemu.start(config());
     ASSERT_FALSE(handle);
-    EXPECT_EQ(handle.error().text(), "start vm vm1 (qemu): no guest kernel found: install "
-                                     "linux-image-amd64 or pass --kernel");
+    EXPECT_EQ(handle.error().text(),
+              "start vm vm1 (qemu): no guest kernel found: build the microvm "
+              "kernel (make kernel), install linux-image-amd64 or pass "
+              "--kernel");
     EXPECT_FALSE(fs::exists(root() / "vm/runner.json"));
 }
 
