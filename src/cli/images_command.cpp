@@ -19,20 +19,18 @@ struct ImagesArgs {
     std::string format = "table";
 };
 
-std::string short_digest(std::string const& digest) {
-    auto const colon = digest.find(':');
-    return digest.substr(colon == std::string::npos ? 0 : colon + 1, 12);
-}
-
 void print_table(std::vector<image::ImageRecord> const& records) {
     std::int64_t const now = std::time(nullptr);
-    std::vector<std::array<std::string, 5>> rows = {
-        {"REPOSITORY", "TAG", "DIGEST", "SIZE", "CREATED"}};
+    // IMAGE ID as podman and docker show it (the config digest, 12 hex digits): what `rmi`
+    // takes as an ID. DIGEST is what the name resolved to (the index's, or the manifest's).
+    std::vector<std::array<std::string, 6>> rows = {
+        {"REPOSITORY", "TAG", "IMAGE ID", "DIGEST", "SIZE", "CREATED"}};
     for (auto const& r : records) {
-        rows.push_back({r.repository, r.tag.empty() ? "<none>" : r.tag, short_digest(r.digest),
+        rows.push_back({r.repository, r.tag.empty() ? "<none>" : r.tag,
+                        image::short_id(image::image_id(r)), image::short_id(r.digest),
                         human_size(r.size), human_age(r.created, now)});
     }
-    std::array<std::size_t, 5> width{};
+    std::array<std::size_t, 6> width{};
     for (auto const& row : rows) {
         for (std::size_t i = 0; i < row.size(); ++i) {
             width[i] = std::max(width[i], row[i].size());
@@ -53,14 +51,11 @@ void print_table(std::vector<image::ImageRecord> const& records) {
 void print_json(std::vector<image::ImageRecord> const& records) {
     auto out = nlohmann::json::array();
     for (auto const& r : records) {
-        out.push_back({{"repository", r.repository},
-                       {"tag", r.tag},
-                       {"digest", r.digest},
-                       {"manifest_digest", r.manifest_digest},
-                       {"config_digest", r.config_digest},
-                       {"size", r.size},
-                       {"created", r.created},
-                       {"pulled_at", r.pulled_at}});
+        // The store's record with the image ID added; the blob list is the store's business.
+        auto entry = image::to_json(r);
+        entry.erase("blobs");
+        entry["id"] = image::image_id(r);
+        out.push_back(std::move(entry));
     }
     std::cout << out.dump(2) << "\n";
 }

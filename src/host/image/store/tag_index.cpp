@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/safe_file.hpp"
 
@@ -15,18 +16,6 @@ constexpr char const* index_name = "index.json";
 // Thousands of images fit in well under this; a larger file is not ours.
 constexpr std::size_t max_index_bytes = 64 << 20;
 constexpr int index_version = 1;
-
-json to_json(ImageRecord const& r) {
-    return json{{"repository", r.repository},
-                {"tag", r.tag},
-                {"digest", r.digest},
-                {"manifest_digest", r.manifest_digest},
-                {"config_digest", r.config_digest},
-                {"size", r.size},
-                {"created", r.created},
-                {"pulled_at", r.pulled_at},
-                {"blobs", r.blobs}};
-}
 
 Result<ImageRecord> from_json(json const& j) {
     try {
@@ -78,6 +67,15 @@ Result<void> write_index(ContentStore const& store, std::vector<ImageRecord> con
     return base::write_file_in_root(root, index_name, doc.dump(2) + "\n", 0600);
 }
 
+constexpr std::string_view digest_prefix = "sha256:";
+
+std::string_view hex_part(std::string_view digest) {
+    if (digest.starts_with(digest_prefix)) {
+        digest.remove_prefix(digest_prefix.size());
+    }
+    return digest;
+}
+
 template <typename Update>
 Result<void> update_index(ContentStore const& store, Update&& update) {
     auto lock = TRY_CTX(store.lock_index(), "lock image index");
@@ -89,6 +87,18 @@ Result<void> update_index(ContentStore const& store, Update&& update) {
 }
 
 } // namespace
+
+json to_json(ImageRecord const& r) {
+    return json{{"repository", r.repository},
+                {"tag", r.tag},
+                {"digest", r.digest},
+                {"manifest_digest", r.manifest_digest},
+                {"config_digest", r.config_digest},
+                {"size", r.size},
+                {"created", r.created},
+                {"pulled_at", r.pulled_at},
+                {"blobs", r.blobs}};
+}
 
 Result<std::vector<ImageRecord>> list_images(ContentStore const& store) {
     return read_index(store);
@@ -114,6 +124,57 @@ Result<std::optional<ImageRecord>> find_image_by_digest(ContentStore const& stor
         }
     }
     return std::nullopt;
+}
+
+std::string const& image_id(ImageRecord const& record) {
+    return record.config_digest.empty() ? record.manifest_digest : record.config_digest;
+}
+
+std::string short_id(std::string const& digest) {
+    return std::string(hex_part(digest).substr(0, 12));
+}
+
+bool looks_like_id_prefix(std::string_view text) {
+    auto const hex = hex_part(text);
+    if (hex.size() < min_id_prefix || hex.size() > 64) {
+        return false;
+    }
+    return std::all_of(hex.begin(), hex.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+Result<ImageById> find_image_by_id_prefix(ContentStore const& store, std::string_view prefix) {
+    auto const wanted = hex_part(prefix);
+    auto records = TRY(read_index(store));
+    std::erase_if(records, [&](ImageRecord const& r) {
+        auto const& id = image_id(r);
+        return !id.starts_with(digest_prefix) || !hex_part(id).starts_with(wanted);
+    });
+    if (records.empty()) {
+        return fail("no such image: " + std::string(prefix));
+    }
+    std::set<std::string> ids;
+    for (auto const& r : records) {
+        ids.insert(image_id(r));
+    }
+    if (ids.size() > 1) {
+        std::string candidates;
+        for (auto const& id : ids) {
+            candidates += (candidates.empty() ? "" : ", ") + short_id(id);
+        }
+        return fail("image ID prefix \"" + std::string(prefix) + "\" is ambiguous: it matches " +
+                    candidates + "; give more of the ID");
+    }
+    return ImageById{.id = *ids.begin(), .records = std::move(records)};
+}
+
+Result<std::size_t> remove_images_by_id(ContentStore const& store, std::string const& id) {
+    std::size_t removed = 0;
+    TRY(update_index(store, [&](std::vector<ImageRecord>& records) {
+        removed = std::erase_if(records, [&](ImageRecord const& r) { return image_id(r) == id; });
+        return removed > 0;
+    }));
+    return removed;
 }
 
 Result<void> put_image(ContentStore const& store, ImageRecord const& record) {

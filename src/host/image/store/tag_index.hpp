@@ -6,8 +6,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -39,6 +41,11 @@ struct ImageRecord {
     bool operator==(ImageRecord const&) const = default;
 };
 
+// A record as index.json stores it (and `microvm images --format json` shows it, less the
+// blob list): {"repository", "tag", "digest", "manifest_digest", "config_digest", "size",
+// "created", "pulled_at", "blobs"}.
+nlohmann::json to_json(ImageRecord const& record);
+
 // Every record, in the order they were first added. A missing index is an empty list; an
 // index that does not parse is an error (the store is not silently forgotten).
 Result<std::vector<ImageRecord>> list_images(ContentStore const& store);
@@ -51,6 +58,33 @@ find_image(ContentStore const& store, std::string const& repository, std::string
 Result<std::optional<ImageRecord>> find_image_by_digest(ContentStore const& store,
                                                         std::string const& digest);
 
+// The image ID `microvm images` shows and `rmi` accepts, as podman and docker have it: the
+// config digest (one ID for one image, however many names and index digests point at it);
+// the manifest digest for a record that has no config digest.
+std::string const& image_id(ImageRecord const& record);
+
+// The hex part of `digest` cut to 12 characters, podman's short ID ("sha256:0a1b..." ->
+// "0a1b2c3d4e5f").
+std::string short_id(std::string const& digest);
+
+// Whether `text` may be an image ID or a prefix of one: min_id_prefix to 64 lowercase hex
+// digits, optionally after "sha256:". Without "sha256:" it may also be a name ("cafe"):
+// callers look it up as a name first, as docker does.
+inline constexpr std::size_t min_id_prefix = 4;
+bool looks_like_id_prefix(std::string_view text);
+
+// One image found by ID: its full ID and every record (name) it has.
+struct ImageById {
+    std::string id;
+    std::vector<ImageRecord> records;
+};
+
+// The one image whose ID starts with `prefix` (hex digits, optionally after "sha256:").
+// Fails with "no such image: PREFIX" when none matches, and when several images match with
+// "image ID prefix \"PREFIX\" is ambiguous: it matches <their short IDs>; give more of the
+// ID", so that a short prefix never picks one of several images by chance.
+Result<ImageById> find_image_by_id_prefix(ContentStore const& store, std::string_view prefix);
+
 // Adds `record`, replacing the one with the same repository and tag (a pull refreshes the tag).
 Result<void> put_image(ContentStore const& store, ImageRecord const& record);
 
@@ -58,6 +92,9 @@ Result<void> put_image(ContentStore const& store, ImageRecord const& record);
 // prune().
 Result<bool> remove_image(ContentStore const& store, std::string const& repository,
                           std::string const& tag);
+
+// Removes every record whose image ID is `id` (a full digest). Returns how many went.
+Result<std::size_t> remove_images_by_id(ContentStore const& store, std::string const& id);
 
 // Removes every record whose digest or manifest digest is `digest` (`rmi name@sha256:...`),
 // within `repository` when it is not empty. Returns how many went.

@@ -73,6 +73,65 @@ TEST_F(StoreTagIndex, RemoveByDigest) {
     EXPECT_EQ(remove_images_by_digest(*store, "", a1.digest).value(), 1u);
 }
 
+TEST_F(StoreTagIndex, ImageIdIsTheConfigDigestAndItsShortFormHas12HexDigits) {
+    auto a = image("r/a", "1", {"m-a"});
+    EXPECT_EQ(image_id(a), a.manifest_digest); // no config digest recorded
+    a.config_digest = Digest::of("config").text();
+    EXPECT_EQ(image_id(a), a.config_digest);
+    EXPECT_EQ(short_id(a.config_digest), Digest::of("config").hex.substr(0, 12));
+    EXPECT_EQ(short_id("0123456789abcdef"), "0123456789ab");
+}
+
+TEST_F(StoreTagIndex, IdPrefixesAreHexOfFourToSixtyFourDigits) {
+    auto const hex = Digest::of("x").hex;
+    for (std::string const& ok :
+         std::vector<std::string>{"abcd", "sha256:abcd", hex, "sha256:" + hex}) {
+        EXPECT_TRUE(looks_like_id_prefix(ok)) << ok;
+    }
+    for (std::string const& bad :
+         std::vector<std::string>{"abc", "sha256:abc", "sha256:", "", "ABCD", "abcg", "alpine",
+                                  hex + "0", "sha512:abcd", "abcd:1"}) {
+        EXPECT_FALSE(looks_like_id_prefix(bad)) << bad;
+    }
+}
+
+TEST_F(StoreTagIndex, FindAndRemoveByIdPrefix) {
+    // Two images whose config digests are made to share a prefix, one of them under two names.
+    auto with_id = [&](std::string const& repo, std::string const& id_hex) {
+        auto r = image(repo, "1", {"m-" + repo});
+        r.config_digest = "sha256:" + id_hex;
+        EXPECT_TRUE(put_image(*store, r));
+        return r;
+    };
+    std::string const id_a = "abcd1" + std::string(59, '0');
+    std::string const id_b = "abcd2" + std::string(59, '0');
+    with_id("r/a", id_a);
+    with_id("r/a2", id_a);
+    with_id("r/b", id_b);
+
+    auto ambiguous = find_image_by_id_prefix(*store, "abcd");
+    ASSERT_FALSE(ambiguous);
+    EXPECT_EQ(ambiguous.error().text(), "image ID prefix \"abcd\" is ambiguous: it matches "
+                                        "abcd10000000, abcd20000000; give more of the ID");
+    auto const a = find_image_by_id_prefix(*store, "sha256:abcd1").value();
+    EXPECT_EQ(a.id, "sha256:" + id_a);
+    ASSERT_EQ(a.records.size(), 2u); // one image, two names
+    EXPECT_EQ(a.records[0].repository, "r/a");
+    EXPECT_EQ(a.records[1].repository, "r/a2");
+    auto const b = find_image_by_id_prefix(*store, "abcd2").value();
+    ASSERT_EQ(b.records.size(), 1u);
+    EXPECT_EQ(b.records.front().repository, "r/b");
+    EXPECT_EQ(find_image_by_id_prefix(*store, "abcd3").error().text(), "no such image: abcd3");
+    // A prefix of the manifest digest is not an ID.
+    auto const manifest_hex = Digest::of("m-r/b").hex;
+    EXPECT_FALSE(find_image_by_id_prefix(*store, manifest_hex.substr(0, 12)));
+
+    EXPECT_EQ(remove_images_by_id(*store, "sha256:" + id_a).value(), 2u);
+    EXPECT_EQ(remove_images_by_id(*store, "sha256:" + id_a).value(), 0u);
+    ASSERT_EQ(list_images(*store)->size(), 1u);
+    EXPECT_EQ(list_images(*store)->front().repository, "r/b");
+}
+
 TEST_F(StoreTagIndex, ConcurrentWritersLoseNothing) {
     std::vector<std::jthread> writers;
     for (int i = 0; i < 8; ++i) {
