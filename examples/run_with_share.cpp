@@ -9,9 +9,10 @@
 // is never changed), and a post-boot hook reports the VM once it has started. The data
 // directory is $MICROVM_DATA_DIR, else ~/.local/share/microvm, as for the microvm command.
 // Exits with the workload's status, or 125 when microvm could not run it.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ int usage() {
 } // namespace
 
 int main(int argc, char** argv) {
+    // The library reports warnings (such as "KVM is not usable") through spdlog, whose default
+    // logger writes to stdout; this program's stdout carries the workload's output.
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "example", std::make_shared<spdlog::sinks::stderr_sink_st>()));
     std::vector<std::string> args(argv + 1, argv + argc);
     std::string image;
     microvm::RunOptions options;

@@ -136,6 +136,20 @@ TEST(Preflight, ABusyPortFailsBeforeBootNamingTheHolder) {
     EXPECT_FALSE(fs::exists(world().data_dir / "vms" / "e2e-busy-port"));
 }
 
+TEST(Preflight, RunWithABusyPublishedPortExits125BeforeBoot) {
+    auto const listener = listen_on_loopback();
+    auto const result =
+        microvm({"run", "--rootfs", world().rootfs.string(), "--name", "e2e-busy-cli", "-p",
+                 std::to_string(listener.port) + ":80", "--", "/bin/true"});
+    EXPECT_EQ(result.exit_code, 125) << result.err;
+    EXPECT_NE(result.err.find("host port 127.0.0.1:" + std::to_string(listener.port) +
+                              "/tcp is in use by pid " + std::to_string(::getpid()) + " (" +
+                              my_command() + ")"),
+              std::string::npos)
+        << result.err;
+    EXPECT_FALSE(fs::exists(world().data_dir / "vms" / "e2e-busy-cli"));
+}
+
 TEST(Example, RunsTheBusyboxRootWithAReadOnlyShare) {
     auto const share = fresh_dir("example-share");
     test::write_file(share / "hello", "hello from the host\n");
