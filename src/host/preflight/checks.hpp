@@ -24,11 +24,14 @@ std::optional<std::string> kvm_warning(base::KvmProbe const& probe);
 [[nodiscard]] Result<void> check_kvm(BackendKind backend, base::KvmProbe const& probe);
 
 // What the qemu backend starts: the qemu binary (resolved in `search_path`), virtiofsd and a
-// guest kernel (the caller's, else $MICROVM_KERNEL, else one under `boot_dir`).
+// guest kernel, found as the backend finds it (the caller's, else $MICROVM_KERNEL, else the
+// microvm kernel in a kernel cache, else a distribution kernel under `boot_dir`).
 struct QemuToolPaths {
     std::string qemu_binary;
     std::filesystem::path virtiofsd;
     std::filesystem::path kernel; // the caller's --kernel; may be empty
+    std::vector<std::filesystem::path> kernel_cache_roots;
+    std::string kernel_fragment_hash;
     std::filesystem::path boot_dir = "/boot";
     std::filesystem::path modules_root = "/lib/modules";
     std::string search_path;

@@ -6,16 +6,21 @@
 #include "base/executable.hpp"
 #include "contract/runner_config.hpp"
 #include "host/hypervisor/qemu/kernel.hpp"
+#include "host/hypervisor/qemu/kernel_cache.hpp"
 #include "host/preflight/checks.hpp"
 
 namespace microvm::preflight {
 
 QemuToolPaths default_qemu_tool_paths(RunOptions const& options) {
     contract::QemuSettings const settings;
-    return QemuToolPaths{.qemu_binary = settings.binary,
-                         .virtiofsd = settings.virtiofsd,
-                         .kernel = options.kernel,
-                         .search_path = base::executable_search_path()};
+    return QemuToolPaths{
+        .qemu_binary = settings.binary,
+        .virtiofsd = settings.virtiofsd,
+        .kernel = options.kernel,
+        .kernel_cache_roots =
+            hypervisor::qemu::kernel_cache_roots(hypervisor::qemu::kernel_cache_environment()),
+        .kernel_fragment_hash = std::string(hypervisor::qemu::microvm_kernel_fragment_hash()),
+        .search_path = base::executable_search_path()};
 }
 
 Result<void> check_qemu_tools(QemuToolPaths const& paths) {
@@ -31,6 +36,8 @@ Result<void> check_qemu_tools(QemuToolPaths const& paths) {
     }
     TRY(hypervisor::qemu::find_guest_kernel(hypervisor::qemu::KernelSearch{
         .explicit_kernel = hypervisor::qemu::kernel_override(paths.kernel),
+        .cache_roots = paths.kernel_cache_roots,
+        .fragment_hash = paths.kernel_fragment_hash,
         .boot_dir = paths.boot_dir,
         .modules_root = paths.modules_root}));
     return {};

@@ -72,6 +72,7 @@ TEST_F(Preflight, MissingQemuToolsAreNamedWithTheirPackage) {
 
     auto no_kernel = paths;
     no_kernel.boot_dir = dir();
+    no_kernel.kernel_cache_roots = {dir()};
     no_kernel.modules_root = dir();
     ::unsetenv("MICROVM_KERNEL");
     auto const kernel = check_qemu_tools(no_kernel);
