@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,79 @@
 #include <microvm/options.hpp>
 
 namespace microvm {
+
+// Where a VM is in its life (`microvm ps`).
+enum class VmStatus {
+    // Claimed and being prepared (image, root view); no runner yet. A VM whose preparing
+    // process died stays here until `rm`.
+    created,
+    // Its microvm-runner is alive (checked by PID, start time and executable, never PID alone).
+    running,
+    // Its runner has ended, normally or not (killed, host crash): see VmInfo::exit_code / error.
+    exited,
+};
+char const* to_string(VmStatus status);
+
+// Where a share's read-only flag is enforced.
+enum class Enforcement {
+    // A read-write share: nothing to enforce.
+    none,
+    // By the host-side file server and by the guest's MS_RDONLY (the default, fail closed).
+    host_and_guest,
+    // By the guest's MS_RDONLY alone: the caller allowed it (ReadOnlyPolicy::allow_guest_only)
+    // and the engine could not enforce it on the host, or has not said yet that it could.
+    guest_only,
+};
+// "", "host+guest", "guest-only".
+char const* to_string(Enforcement enforcement);
+
+struct MountInfo {
+    VirtioFSMount mount;
+    Enforcement enforcement = Enforcement::none;
+};
+
+// What `microvm ps` and `inspect` show about a VM, read from its persisted state.
+struct VmInfo {
+    std::string name;
+    // The image reference it was started from; empty when it boots a --rootfs directory.
+    std::string image;
+    // The immutable root it boots (the image's cached rootfs, or the --rootfs directory);
+    // empty while a created VM's image is still being prepared.
+    std::filesystem::path rootfs;
+    std::vector<std::string> command;
+    VmStatus status = VmStatus::created;
+    // For an exited VM: the workload's exit status when the runner reported one...
+    std::optional<int> exit_code;
+    // ...else why there is none ("the runner died without reporting a result", a start failure).
+    std::string error;
+    std::chrono::system_clock::time_point created;
+    std::optional<std::chrono::system_clock::time_point> started;
+    std::optional<std::chrono::system_clock::time_point> finished;
+    // The runner's PID while it is (or was) known; 0 before it started.
+    int pid = 0;
+    BackendKind backend = BackendKind::qemu;
+    // qemu backend: the guest kernel it boots, when known; empty otherwise.
+    std::string kernel;
+    std::uint32_t cpus = 1;
+    std::uint32_t memory_mib = 512;
+    std::vector<PortForward> ports;
+    std::vector<MountInfo> mounts;
+    ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
+    // RunOptions::auto_remove: the VM's directory goes when it exits.
+    bool auto_remove = false;
+    // The VM's directory (<data dir>/vms/<name>).
+    std::filesystem::path data_dir;
+};
+
+// Which of a VM's logs Vm::logs() copies.
+enum class LogStream {
+    // The workload's stdout and stderr (stdout.log, stderr.log).
+    workload,
+    // The guest console: kernel and microvm-init messages (console.log), to the stdout fd.
+    console,
+};
+
+enum class LogFollow { no, yes };
 
 // A started VM. Move-only. Dropping a Vm does not stop the VM: it runs under its own
 // microvm-runner process until it ends, is stopped, or the runner is killed.
@@ -32,7 +106,7 @@ public:
     ~Vm();
 
     std::string const& name() const;
-    // The runner's PID, in decimal.
+    // The runner's PID, in decimal; "" for a VM that has no runner (still being created).
     std::string id() const;
     // The VM's own directory: runner.json, logs, the writable layer of its root.
     std::filesystem::path const& data_dir() const;
@@ -47,15 +121,25 @@ public:
     std::filesystem::path console_log_path() const;
 
     bool alive() const;
+    // The VM's persisted state, brought up to date: a runner found dead (checked by its
+    // identity, not its PID alone) is recorded as exited with what its result file says.
+    Result<VmInfo> status() const;
     // Powers the guest off, killing it after `timeout`. Succeeds if the VM is not running.
     Result<void> stop(std::chrono::seconds timeout = std::chrono::seconds(30));
     // Waits for the VM to end. Returns the workload's exit status (0-255); an error when
-    // microvm failed to run it (the error says what went wrong).
+    // microvm failed to run it (the error says what went wrong). Also works on a VM opened by
+    // name (open()): once its runner is gone, the status comes from the result it recorded.
     Result<int> wait();
     // Copies the workload's output to the given descriptors as it is produced, until the VM
     // ends; then returns what wait() returns.
     Result<int> follow(int stdout_fd, int stderr_fd);
-    // Stops the VM and deletes its directory (never the source root file system).
+    // Copies what the VM has logged so far to the descriptors (console: all to stdout_fd); with
+    // LogFollow::yes keeps copying new output until the VM ends. Missing logs (a VM that has not
+    // started) are empty, not an error.
+    Result<void> logs(int stdout_fd, int stderr_fd, LogStream stream = LogStream::workload,
+                      LogFollow follow = LogFollow::no) const;
+    // Stops the VM and deletes its directory: state, logs, writable layer (never the source
+    // root file system, never the image cache).
     Result<void> remove();
 
 private:
@@ -65,6 +149,18 @@ private:
 // Validates the options, prepares the VM's private view of its root file system, and
 // starts it. `image` is an image reference; pass "" to boot options.rootfs instead.
 // Returns once the VM's runner has started; errors carry the step that failed.
+// The name is claimed atomically: of two run()s with one name, one fails with "a VM named
+// ... already exists".
 Result<Vm> run(std::string const& image, RunOptions const& options);
+
+// Opens an existing VM by name in `data_dir` (empty: as RunOptions::data_dir). Fails with
+// "no VM named ..." when there is none. The Vm can stop, wait for, read and remove it; a VM
+// that is still being created has no runner (id() is "").
+Result<Vm> open(std::string const& name, std::filesystem::path const& data_dir = {});
+
+// Every VM in `data_dir` (empty: as RunOptions::data_dir), sorted by creation time, each
+// brought up to date as Vm::status() does. VMs whose state cannot be read are skipped with a
+// warning.
+Result<std::vector<VmInfo>> list(std::filesystem::path const& data_dir = {});
 
 } // namespace microvm

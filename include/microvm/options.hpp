@@ -99,6 +99,10 @@ struct RunOptions {
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
     // Empty: $MICROVM_DATA_DIR, else $XDG_DATA_HOME/microvm, else ~/.local/share/microvm.
     std::filesystem::path data_dir;
+    // `--rm`: the VM's directory (state, logs, writable layer) is deleted when it ends, by its
+    // runner, so also when no caller is left to do it (`run -d --rm`). Vm::wait() then reports
+    // the runner's exit status (the workload's, or a microvm-runner failure code).
+    bool auto_remove = false;
     // 0 off .. 5 trace, as libkrun counts.
     std::uint32_t log_level = 0;
     // Caller code run on the VM's writable root before boot, and once it has started

@@ -8,16 +8,23 @@
 
 #include "cli/image_prune_command.hpp"
 #include "cli/images_command.hpp"
+#include "cli/inspect_command.hpp"
+#include "cli/logs_command.hpp"
+#include "cli/ps_command.hpp"
 #include "cli/pull_command.hpp"
+#include "cli/rm_command.hpp"
 #include "cli/rmi_command.hpp"
 #include "cli/run_command.hpp"
+#include "cli/stop_command.hpp"
 #include "contract/exit_codes.hpp"
 
 namespace microvm::cli {
 
 int main(int argc, char** argv) {
     // The library's warnings go to stderr: stdout carries the workload's output.
-    spdlog::set_default_logger(spdlog::stderr_logger_st("microvm"));
+    // Not registered by name, so that main() can run more than once in one process (tests).
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "microvm", std::make_shared<spdlog::sinks::stderr_sink_st>()));
     spdlog::set_pattern("microvm: %l: %v");
     CLI::App app{"microvm: run OCI images and root file systems as microVMs"};
     app.name("microvm");
@@ -32,7 +39,9 @@ int main(int argc, char** argv) {
     std::vector<Verb> verbs = {
         {"run", add_run_command(app, workload)}, {"pull", add_pull_command(app)},
         {"images", add_images_command(app)},     {"rmi", add_rmi_command(app)},
-        {"image", add_image_command(app)},
+        {"image", add_image_command(app)},       {"ps", add_ps_command(app)},
+        {"stop", add_stop_command(app)},         {"rm", add_rm_command(app)},
+        {"logs", add_logs_command(app)},         {"inspect", add_inspect_command(app)},
     };
 
     std::vector<std::string> args(argv + 1, argv + argc);

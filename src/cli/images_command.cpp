@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/image_store.hpp"
+#include "cli/table.hpp"
 #include "host/image/store/tag_index.hpp"
 
 namespace microvm::cli {
@@ -23,29 +24,14 @@ void print_table(std::vector<image::ImageRecord> const& records) {
     std::int64_t const now = std::time(nullptr);
     // IMAGE ID as podman and docker show it (the config digest, 12 hex digits): what `rmi`
     // takes as an ID. DIGEST is what the name resolved to (the index's, or the manifest's).
-    std::vector<std::array<std::string, 6>> rows = {
+    std::vector<std::vector<std::string>> rows = {
         {"REPOSITORY", "TAG", "IMAGE ID", "DIGEST", "SIZE", "CREATED"}};
     for (auto const& r : records) {
         rows.push_back({r.repository, r.tag.empty() ? "<none>" : r.tag,
                         image::short_id(image::image_id(r)), image::short_id(r.digest),
                         human_size(r.size), human_age(r.created, now)});
     }
-    std::array<std::size_t, 6> width{};
-    for (auto const& row : rows) {
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            width[i] = std::max(width[i], row[i].size());
-        }
-    }
-    for (auto const& row : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) {
-                line += std::string(width[i] - row[i].size() + 3, ' ');
-            }
-        }
-        std::cout << line << "\n";
-    }
+    std::cout << format_table(rows);
 }
 
 void print_json(std::vector<image::ImageRecord> const& records) {

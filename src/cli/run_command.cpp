@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include <microvm/microvm.hpp>
 
@@ -30,6 +31,10 @@ struct RunArgs {
     std::string platform;
     std::string pull = "missing";
     bool allow_guest_only_readonly = false;
+    // -d: print the name and leave the VM running once it has started.
+    bool detach = false;
+    // --rm: remove the VM when it ends (a foreground run always does after a normal end).
+    bool remove = false;
     NetworkArgs network;
     // [IMAGE] CMD [ARG...]: everything from the first positional argument on, split off argv
     // before parsing so that the workload's own flags are never taken for microvm's.
@@ -101,13 +106,45 @@ std::string generated_name() {
     return std::string("microvm-") + suffix;
 }
 
+// `run -d` returns once the VM is running: its VMM has started (which creates the console log
+// as it opens it). A runner that ends before that failed to start the VM: its error is run's.
+constexpr auto detach_start_limit = std::chrono::minutes(5);
+
+Result<int> run_detached(Vm& vm) {
+    auto const give_up = std::chrono::steady_clock::now() + detach_start_limit;
+    while (vm.alive() && !std::filesystem::exists(vm.console_log_path())) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            std::cerr << "microvm run: warning: vm " << vm.name()
+                      << " has not started its VMM yet; see microvm logs --console " << vm.name()
+                      << "\n";
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!vm.alive()) {
+        auto status = vm.wait();
+        if (!status) {
+            return std::unexpected(
+                std::move(status.error())
+                    .context("vm " + vm.name() + " (logs in " + vm.data_dir().string() + ")"));
+        }
+    }
+    std::cout << vm.name() << std::endl;
+    return 0;
+}
+
 Result<int> run_verb(RunArgs const& args) {
     std::string image;
     auto options = TRY(to_options(args, image));
     if (args.name.empty()) {
         options.name = generated_name();
     }
+    // A foreground run removes its VM itself below; a detached one leaves it to its runner.
+    options.auto_remove = args.detach && args.remove;
     auto vm = TRY(microvm::run(image, options));
+    if (args.detach) {
+        return run_detached(vm);
+    }
     auto status = vm.follow(STDOUT_FILENO, STDERR_FILENO);
     if (!status) {
         // Keep the VM's directory: its logs say what went wrong.
@@ -167,6 +204,10 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
     run->add_option("--platform", args->platform,
                     "Platform to pick from a multi-platform image: os/arch[/variant]");
     add_network_options(*run, args->network);
+    run->add_flag("-d,--detach", args->detach,
+                  "Run in the background: print the VM's name once it has started");
+    run->add_flag("--rm", args->remove,
+                  "Remove the VM when it ends (what a foreground run does after a normal end)");
     run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,
                   "Start even when a read-only share cannot be enforced by the host");
     run->footer("Arguments: [IMAGE] [--] CMD [ARG...]\n"

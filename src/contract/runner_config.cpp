@@ -118,6 +118,7 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "stderr_path", "stderr_path", config.stderr_path));
     TRY(read_string(root, "result_path", "result_path", config.result_path));
     TRY(read_string(root, "runtime_dir", "runtime_dir", config.runtime_dir));
+    TRY(read_string(root, "remove_dir", "remove_dir", config.remove_dir));
     TRY(read_unsigned(root, "log_level", "log_level", config.log_level));
     TRY(read_enum<Engine>(root, "engine", "engine", &parse_engine, config.engine));
     TRY(read_enum<ReadOnlyPolicy>(root, "read_only_policy", "read_only_policy",
@@ -348,6 +349,7 @@ std::string serialize(RunnerConfig const& config) {
     put_optional(out, "stderr_path", config.stderr_path);
     put_optional(out, "result_path", config.result_path);
     put_optional(out, "runtime_dir", config.runtime_dir);
+    put_optional(out, "remove_dir", config.remove_dir);
     out["log_level"] = config.log_level;
     out["engine"] = to_string(config.engine);
     out["read_only_policy"] = to_string(config.read_only_policy);

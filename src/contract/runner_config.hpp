@@ -50,6 +50,12 @@ struct QemuSettings {
 // "/vfs-999.sock") must fit in a socket address's 108 bytes, NUL included.
 inline constexpr std::size_t max_runtime_dir_length = 107 - (sizeof("/vfs-999.sock") - 1);
 
+// A descriptor the host hands to the runner on purpose (its image's rootfs lock, held for the
+// VM's lifetime): it arrives as descriptor runner_held_fd, and the environment variable
+// runner_held_fd_env="3" tells the runner's sanitizer to keep it open.
+inline constexpr int runner_held_fd = 3;
+inline constexpr char runner_held_fd_env[] = "MICROVM_RUNNER_HELD_FD";
+
 struct RunnerConfig {
     // The VM's root. With root_upper_dir set, root_path is the immutable lower layer and the
     // engine exports an overlay (lower=root_path, upper=root_upper_dir, work=root_work_dir)
@@ -80,6 +86,10 @@ struct RunnerConfig {
     // <vm_dir>/run so that a runner killed with SIGKILL leaves nothing behind outside the VM's
     // directory. Empty: the engine makes a temporary one.
     std::string runtime_dir;
+    // A directory the runner deletes, with everything in it, once the VM has ended and its
+    // result is written: the VM's own directory for `run --rm` (so a detached VM is removed
+    // although no caller is left). Empty: nothing is deleted.
+    std::string remove_dir;
     std::uint32_t log_level = 0;
     Engine engine = Engine::libkrun;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;

@@ -10,16 +10,16 @@ namespace microvm::runner {
 
 namespace {
 
-Result<void> close_inherited_fds() {
-    if (::close_range(3, ~0U, 0) == 0) {
+Result<void> close_inherited_fds(int first) {
+    if (::close_range(static_cast<unsigned>(first), ~0U, 0) == 0) {
         return {};
     }
     if (errno != ENOSYS) {
-        return fail_errno("close_range 3..");
+        return fail_errno("close_range " + std::to_string(first) + "..");
     }
     // Kernels before 5.9 lack close_range.
     long const limit = ::sysconf(_SC_OPEN_MAX);
-    for (long fd = 3; fd < (limit > 0 ? limit : 1024); ++fd) {
+    for (long fd = first; fd < (limit > 0 ? limit : 1024); ++fd) {
         ::close(static_cast<int>(fd));
     }
     return {};
@@ -67,10 +67,10 @@ Result<void> reset_signals() {
 
 } // namespace
 
-Result<void> sanitize_process() {
+Result<void> sanitize_process(int first_closed) {
     // Standard streams first: closing the others must not free a slot 0..2 would reuse.
     TRY(open_standard_streams());
-    TRY(close_inherited_fds());
+    TRY(close_inherited_fds(first_closed < 3 ? 3 : first_closed));
     TRY(reset_signals());
     return {};
 }

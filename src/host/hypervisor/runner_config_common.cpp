@@ -35,6 +35,9 @@ contract::RunnerConfig common_runner_config(VmConfig const& config, contract::En
     out.stdout_path = config.stdout_path.string();
     out.stderr_path = config.stderr_path.string();
     out.result_path = config.result_path.string();
+    if (config.remove_vm_dir_on_exit) {
+        out.remove_dir = config.vm_dir.string();
+    }
     out.log_level = config.log_level;
     out.read_only_policy = config.read_only_policy;
     return out;
@@ -66,6 +69,7 @@ start_runner(contract::RunnerConfig runner_config, VmConfig const& config,
                            .runner = runner,
                            .vm_dir = config.vm_dir,
                            .env = runner_env ? *runner_env : process::current_environment(),
+                           .held_lock_fd = config.held_lock_fd,
                        }));
     return std::unique_ptr<VmHandle>(std::move(handle));
 }

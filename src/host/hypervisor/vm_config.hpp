@@ -46,6 +46,12 @@ struct VmConfig {
     std::filesystem::path result_path;
     // qemu engine only: an explicit kernel (--kernel / MICROVM_KERNEL); empty = find one.
     std::filesystem::path kernel;
+    // A locked descriptor (the image's rootfs lock) the runner inherits and holds until it
+    // exits, so `image prune` cannot remove the rootfs under a VM that outlives its caller;
+    // -1 for none.
+    int held_lock_fd = -1;
+    // RunOptions::auto_remove: the runner deletes vm_dir as it ends (runner.json remove_dir).
+    bool remove_vm_dir_on_exit = false;
 };
 
 // The backend-neutral part of the conversion from the caller's options; keeps read_only

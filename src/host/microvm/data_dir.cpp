@@ -115,13 +115,39 @@ Result<void> validate_vm_name(std::string_view name) {
     return {};
 }
 
-Result<std::filesystem::path> ensure_vm_dir(std::filesystem::path const& data_dir,
-                                            std::string_view name) {
+Result<std::filesystem::path> claim_vm_dir(std::filesystem::path const& data_dir,
+                                           std::string_view name) {
     TRY(validate_vm_name(name));
     TRY(ensure_private_dir(data_dir));
     TRY(ensure_private_dir(data_dir / "vms"));
     auto dir = data_dir / "vms" / std::string(name);
+    if (::mkdir(dir.c_str(), 0700) != 0) {
+        if (errno == EEXIST) {
+            return fail("a VM named \"" + std::string(name) + "\" already exists in " +
+                        (data_dir / "vms").string() + " (microvm rm " + std::string(name) +
+                        " removes it)");
+        }
+        return fail_errno("mkdir " + dir.string());
+    }
+    // mkdir's mode is filtered by the umask; the directory must be exactly private.
     TRY(ensure_private_dir(dir));
+    return dir;
+}
+
+Result<std::filesystem::path> existing_vm_dir(std::filesystem::path const& data_dir,
+                                              std::string_view name) {
+    TRY(validate_vm_name(name));
+    auto dir = data_dir / "vms" / std::string(name);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR) {
+            return fail("no VM named \"" + std::string(name) + "\"");
+        }
+        return fail_errno("lstat " + dir.string());
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        return fail(dir.string() + " is not a VM directory");
+    }
     return dir;
 }
 

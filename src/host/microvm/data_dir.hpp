@@ -42,9 +42,15 @@ Result<void> validate_vm_name(std::string_view name);
 // <data dir>/vms/<name>/, so long names would leave no room for the data directory.
 inline constexpr std::size_t max_vm_name_length = 64;
 
-// <data_dir>/vms/<name>, created private (0700) together with data_dir and vms/. Fails on an
-// invalid name or when a directory cannot be created.
-Result<std::filesystem::path> ensure_vm_dir(std::filesystem::path const& data_dir,
-                                            std::string_view name);
+// Claims the name: creates <data_dir>/vms/<name> (0700) with one mkdir(2), which of two
+// processes claiming the same name at once only one can win. Fails with "a VM named ...
+// already exists" when the directory is there already.
+Result<std::filesystem::path> claim_vm_dir(std::filesystem::path const& data_dir,
+                                           std::string_view name);
+
+// <data_dir>/vms/<name> of an existing VM. Fails with "no VM named ..." when there is none,
+// and on an invalid name.
+Result<std::filesystem::path> existing_vm_dir(std::filesystem::path const& data_dir,
+                                              std::string_view name);
 
 } // namespace microvm

@@ -7,12 +7,15 @@
 #include "host/microvm/data_dir.hpp"
 #include "host/microvm/image_source.hpp"
 #include "host/microvm/vm_impl.hpp"
+#include "host/microvm/vm_registry.hpp"
 #include "host/net/guest_network.hpp"
 #include "host/process/locate_runner.hpp"
+#include "host/process/runner_handle.hpp"
 #include "host/process/spawn.hpp"
 #include "host/rootfs/guest_config_injection.hpp"
 #include "host/rootfs/hooks.hpp"
 #include "host/rootfs/view.hpp"
+#include "host/state/state_file.hpp"
 
 namespace microvm {
 
@@ -109,14 +112,12 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
     TRY_CTX(ensure_private_dir(data_dir), "data directory");
     // Before anything is pulled or prepared, so a VM that cannot work leaves nothing behind.
     TRY(run_preflight(options, data_dir));
-    if (std::filesystem::exists(data_dir / "vms" / options.name)) {
-        return fail("a VM named \"" + options.name + "\" already exists in " +
-                    (data_dir / "vms").string());
-    }
-    // Before the VM directory, so that a failed pull leaves no VM behind.
-    auto root = TRY(resolve_root(image, options, data_dir));
-    auto vm_dir = TRY(ensure_vm_dir(data_dir, options.name));
+    // The name is claimed by one mkdir, so of two runs with one name exactly one gets past
+    // here; the guard gives the name back when anything below fails (a failed pull included).
+    auto vm_dir = TRY(claim_vm_dir(data_dir, options.name));
     VmDirGuard guard(vm_dir);
+    TRY_CTX(state::write_state(vm_dir, created_record(image, options)), "record vm");
+    auto root = TRY(resolve_root(image, options, data_dir));
 
     // The view is built on the source and never writes it (the image cache stays immutable).
     auto view = TRY_CTX(rootfs::create_view(root.path, vm_dir), "prepare root file system");
@@ -145,17 +146,32 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
         .stderr_path = vm_dir / vm_files::stderr_log,
         .result_path = vm_dir / vm_files::result,
         .kernel = options.kernel,
+        .held_lock_fd = root.lock ? root.lock->fd() : -1,
+        .remove_vm_dir_on_exit = options.auto_remove,
     };
     auto handle = TRY_CTX(backend->start(config), "start vm");
+    auto* runner = dynamic_cast<process::RunnerProcessHandle*>(handle.get());
+    if (runner == nullptr) {
+        (void)handle->stop(std::chrono::seconds(0));
+        return fail("start vm: the backend did not start a microvm-runner");
+    }
+    if (auto recorded = record_started(vm_dir, root.path, runner->identity()); !recorded) {
+        // A VM nobody can find again must not keep running.
+        (void)handle->stop(std::chrono::seconds(0));
+        return std::unexpected(std::move(recorded.error()).context("record vm"));
+    }
 
     auto impl = std::make_unique<Vm::Impl>();
     impl->name = options.name;
     impl->vm_dir = vm_dir;
     impl->rootfs = root.path;
-    // FIXME: the rootfs lock lives as long as this Vm object; a VM left running after its
-    // caller exits (a future `run -d`) is not protected from `image prune`.
+    // The runner inherited the lock's descriptor (held_lock_fd) and holds it until it exits,
+    // so a VM that outlives this process (`run -d`) keeps its rootfs safe from `image prune`.
     impl->rootfs_lock = std::move(root.lock);
     impl->ports = options.ports;
+    impl->runner = runner->identity();
+    impl->runner_is_child = true;
+    impl->auto_remove = options.auto_remove;
     impl->handle = std::move(handle);
     guard.commit();
     return Vm(std::move(impl));

@@ -29,7 +29,8 @@ std::string log_tail(std::filesystem::path const& log, std::size_t max_lines) {
 
 } // namespace
 
-Result<int> interpret_runner_exit(int runner_status, std::filesystem::path const& vm_dir) {
+Result<int> interpret_runner_exit(std::optional<int> runner_status,
+                                  std::filesystem::path const& vm_dir) {
     auto const log = vm_dir / process::runner_log_file;
     std::ifstream in(vm_dir / vm_files::result);
     if (in) {
@@ -45,12 +46,19 @@ Result<int> interpret_runner_exit(int runner_status, std::filesystem::path const
             }
             // libkrun's VMM exits the runner process itself with the workload's status.
             if (result.value("started", false)) {
-                return runner_status;
+                if (runner_status) {
+                    return *runner_status;
+                }
+                return fail("the VM's workload status went to the process that started its "
+                            "runner (the libkrun engine records no result of its own)");
             }
         }
     }
-    std::string message = "microvm-runner ended with status " + std::to_string(runner_status) +
-                          " without reporting a result";
+    std::string message =
+        runner_status ? "microvm-runner ended with status " + std::to_string(*runner_status) +
+                            " without reporting a result"
+                      : "microvm-runner ended without reporting a result (killed, or the host "
+                        "went down)";
     if (auto tail = log_tail(log, 5); !tail.empty()) {
         message += "; its log " + log.string() + " ends with:\n" + tail;
     } else {

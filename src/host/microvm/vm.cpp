@@ -1,13 +1,17 @@
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <array>
 #include <thread>
+#include <vector>
 
 #include <microvm/microvm.hpp>
 
 #include "base/fd.hpp"
 #include "host/microvm/vm_impl.hpp"
+#include "host/microvm/vm_registry.hpp"
+#include "host/process/stop.hpp"
 
 namespace microvm {
 
@@ -20,7 +24,7 @@ std::string const& Vm::name() const {
     return m_impl->name;
 }
 std::string Vm::id() const {
-    return m_impl->handle->id();
+    return m_impl->handle ? m_impl->handle->id() : std::string();
 }
 std::filesystem::path const& Vm::data_dir() const {
     return m_impl->vm_dir;
@@ -42,22 +46,63 @@ std::filesystem::path Vm::console_log_path() const {
 }
 
 bool Vm::alive() const {
-    return m_impl->handle->alive();
+    return m_impl->handle && m_impl->handle->alive();
+}
+
+Result<VmInfo> Vm::status() const {
+    auto record = TRY_CTX(refresh_state(m_impl->vm_dir), "status of vm " + m_impl->name);
+    if (!record) {
+        return fail("vm " + m_impl->name + " has no state yet (it is being created)");
+    }
+    return std::move(record->info);
 }
 
 Result<void> Vm::stop(std::chrono::seconds timeout) {
+    if (!m_impl->handle) {
+        return {};
+    }
     TRY_CTX(m_impl->handle->stop(timeout), "stop vm " + m_impl->name);
+    if (m_impl->runner_is_child) {
+        // The runner was our child and is reaped now; record its end while it is known.
+        (void)wait();
+    }
     return {};
 }
 
+namespace {
+
+// The outcome of a runner: from its exit status when this process started (and so reaps) it,
+// else from the result file once it is gone.
+Result<int> runner_outcome(Vm::Impl& impl) {
+    if (!impl.handle) {
+        return fail("it has no runner: it is still being created, or its creation was "
+                    "interrupted (microvm rm removes it)");
+    }
+    if (!impl.runner_is_child) {
+        TRY(process::wait_for_exit(*impl.runner));
+        return interpret_runner_exit(std::nullopt, impl.vm_dir);
+    }
+    auto status = TRY(impl.handle->wait());
+    if (impl.auto_remove) {
+        // The runner removed the directory and its result with it; its status is all there is.
+        return status;
+    }
+    return interpret_runner_exit(status, impl.vm_dir);
+}
+
+} // namespace
+
 Result<int> Vm::wait() {
     if (!m_impl->outcome) {
-        auto status = m_impl->handle->wait();
-        if (!status) {
+        auto outcome = runner_outcome(*m_impl);
+        if (!outcome && !m_impl->handle) {
             return std::unexpected(
-                std::move(status.error()).context("wait for vm " + m_impl->name));
+                std::move(outcome.error()).context("wait for vm " + m_impl->name));
         }
-        m_impl->outcome = interpret_runner_exit(*status, m_impl->vm_dir);
+        if (auto recorded = record_outcome(m_impl->vm_dir, outcome); !recorded) {
+            spdlog::warn("vm {}: {}", m_impl->name, recorded.error().text());
+        }
+        m_impl->outcome = std::move(outcome);
     }
     return *m_impl->outcome;
 }
@@ -110,25 +155,51 @@ private:
     base::Fd m_source;
 };
 
-} // namespace
-
-Result<int> Vm::follow(int stdout_fd, int stderr_fd) {
-    FileFollower out(stdout_path(), stdout_fd);
-    FileFollower err(stderr_path(), stderr_fd);
+// Copies the files as they grow until `vm` has ended, then what was written last.
+void pump_while_alive(Vm const& vm, std::vector<FileFollower>& files) {
     // Poll rather than inotify: the files are written by another process through QEMU's
     // chardevs, and a 20 ms cadence keeps interactive output prompt at negligible cost.
-    while (m_impl->handle->alive()) {
-        bool copied = out.pump();
-        copied = err.pump() || copied;
+    while (vm.alive()) {
+        bool copied = false;
+        for (auto& file : files) {
+            copied = file.pump() || copied;
+        }
         if (!copied) {
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
     }
+}
+
+} // namespace
+
+Result<int> Vm::follow(int stdout_fd, int stderr_fd) {
+    std::vector<FileFollower> files;
+    files.emplace_back(stdout_path(), stdout_fd);
+    files.emplace_back(stderr_path(), stderr_fd);
+    pump_while_alive(*this, files);
     auto status = wait();
     // What the guest wrote just before it powered off.
-    out.pump();
-    err.pump();
+    for (auto& file : files) {
+        file.pump();
+    }
     return status;
+}
+
+Result<void> Vm::logs(int stdout_fd, int stderr_fd, LogStream stream, LogFollow follow) const {
+    std::vector<FileFollower> files;
+    if (stream == LogStream::console) {
+        files.emplace_back(console_log_path(), stdout_fd);
+    } else {
+        files.emplace_back(stdout_path(), stdout_fd);
+        files.emplace_back(stderr_path(), stderr_fd);
+    }
+    if (follow == LogFollow::yes) {
+        pump_while_alive(*this, files);
+    }
+    for (auto& file : files) {
+        file.pump();
+    }
+    return {};
 }
 
 Result<void> Vm::remove() {

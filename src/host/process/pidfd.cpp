@@ -77,6 +77,17 @@ Result<bool> signal_group(base::Fd const& pidfd, pid_t pid, int signal, GroupSig
     return checked_kill(pidfd, pid, signal, what);
 }
 
+Result<bool> signal_process(base::Fd const& pidfd, pid_t pid, int signal) {
+    if (sys_pidfd_send_signal(pidfd.get(), signal, 0) == 0) {
+        return true;
+    }
+    if (errno == ESRCH) {
+        return false;
+    }
+    return fail_errno(std::string("send SIG") + sigabbrev_np(signal) + " to pid " +
+                      std::to_string(pid));
+}
+
 Result<bool> wait_pidfd(base::Fd const& pidfd, std::optional<std::chrono::milliseconds> timeout) {
     auto const deadline =
         std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));

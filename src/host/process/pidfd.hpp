@@ -30,6 +30,10 @@ enum class GroupSignalMethod {
 Result<bool> signal_group(base::Fd const& pidfd, pid_t pid, int signal,
                           GroupSignalMethod method = GroupSignalMethod::automatic);
 
+// Sends `signal` to the process behind `pidfd` alone (pidfd_send_signal: never to a later
+// holder of its PID). Returns false when it has exited. Fails when the signal cannot be sent.
+Result<bool> signal_process(base::Fd const& pidfd, pid_t pid, int signal);
+
 // Waits until the process behind `pidfd` has exited (reaped or not). Returns false when
 // `timeout` passes first; std::nullopt waits without limit.
 Result<bool> wait_pidfd(base::Fd const& pidfd, std::optional<std::chrono::milliseconds> timeout);

@@ -18,6 +18,7 @@ Result<std::unique_ptr<RunnerProcessHandle>> launch_runner(contract::RunnerConfi
                               .config_path = options.vm_dir / runner_config_file,
                               .log_path = options.vm_dir / runner_log_file,
                               .env = options.env,
+                              .held_lock_fd = options.held_lock_fd,
                           }),
                           context);
     return std::make_unique<RunnerProcessHandle>(std::move(runner));

@@ -24,6 +24,8 @@ struct LaunchOptions {
     std::filesystem::path vm_dir;
     // The runner's entire environment, "KEY=VALUE".
     std::vector<std::string> env = {};
+    // A locked descriptor for the runner to inherit and hold (SpawnOptions::held_lock_fd).
+    int held_lock_fd = -1;
 };
 
 // Writes `config` to <vm_dir>/runner.json (mode 0600, replacing any earlier one atomically)

@@ -9,6 +9,7 @@
 
 #include "base/command.hpp"
 #include "base/fd.hpp"
+#include "contract/runner_config.hpp"
 
 extern char** environ;
 
@@ -51,16 +52,23 @@ Result<SpawnedRunner> spawn_runner(SpawnOptions const& options) {
     auto const context = "spawn runner " + options.runner.string();
     auto exe = TRY_CTX(canonical_runner(options.runner), context);
     auto log = TRY_CTX(open_log(options.log_path), context);
+    std::vector<base::FdMapping> fds = {{log.get(), STDOUT_FILENO}, {log.get(), STDERR_FILENO}};
+    std::vector<std::string> env = options.env;
+    if (options.held_lock_fd >= 0) {
+        fds.push_back({options.held_lock_fd, contract::runner_held_fd});
+        env.push_back(std::string(contract::runner_held_fd_env) + "=" +
+                      std::to_string(contract::runner_held_fd));
+    }
     // base::spawn returns only after the exec succeeded or failed, so a missing library or a bad
     // ELF is reported here and /proc/PID/exe is the runner from now on.
     base::Child child = TRY_CTX(base::spawn({
                                     .path = exe.string(),
                                     .argv = {exe.string(), options.config_path.string()},
-                                    .fds = {{log.get(), STDOUT_FILENO}, {log.get(), STDERR_FILENO}},
+                                    .fds = fds,
                                     .death_signal = 0,
                                     .before_exec = {},
                                     .session = base::Session::new_session,
-                                    .env = options.env,
+                                    .env = env,
                                 }),
                                 context);
     auto identity = capture_identity(child.pid(), exe);

@@ -21,6 +21,10 @@ struct SpawnOptions {
     std::filesystem::path log_path;
     // The runner's entire environment, "KEY=VALUE". Nothing is inherited implicitly.
     std::vector<std::string> env = {};
+    // A descriptor holding an flock (the image's rootfs lock) that the runner inherits as
+    // descriptor contract::runner_held_fd and keeps open until it exits: the lock then lasts as
+    // long as the VM, whatever becomes of this process. -1 for none.
+    int held_lock_fd = -1;
 };
 
 // A runner this process started: the child to reap (whose kill() reaches the runner's whole

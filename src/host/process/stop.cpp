@@ -65,7 +65,10 @@ Result<StopOutcome> stop(ProcessIdentity const& identity, std::chrono::milliseco
         break;
     }
 
-    if (!TRY_CTX(signal_group(*pidfd, pid, SIGTERM), context)) {
+    // SIGTERM to the runner alone: it stops its VM gracefully (a stop request to the guest, whose
+    // workload gets SIGTERM) and then its daemons. Sent to the whole group, it would also reach
+    // qemu, which ends the VM on the spot.
+    if (!TRY_CTX(signal_process(*pidfd, pid, SIGTERM), context)) {
         return StopOutcome::not_running;
     }
     if (TRY_CTX(wait_pidfd(*pidfd, timeout), context)) {

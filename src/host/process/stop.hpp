@@ -26,9 +26,10 @@ char const* to_string(StopOutcome outcome);
 // mount) takes longer.
 inline constexpr std::chrono::seconds kill_grace{10};
 
-// Stops the runner: SIGTERM to its process group (the runner and everything it started),
-// then, if it is still running after `timeout`, SIGKILL to the group. Anything of the group
-// left behind after the runner itself exited is killed too. Checks the identity first and
+// Stops the runner: SIGTERM to the runner (which powers its VM off gracefully and stops what
+// it started), then, if it is still running after `timeout`, SIGKILL to its process group (the
+// runner and everything it started). Anything of the group left behind after the runner
+// itself exited is killed too. Checks the identity first and
 // signals nothing when it does not match. Blocks until the runner has exited (it is not
 // reaped: a caller that is its parent must still wait for it).
 // Fails for a PID below 2 (kill(-1) would reach every process; 0 is our own group), when a

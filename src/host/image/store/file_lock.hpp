@@ -31,6 +31,11 @@ public:
     // Closing the descriptor releases the lock.
     ~FileLock() = default;
 
+    // The locked descriptor. flock locks belong to the open file description, so a child that
+    // inherits it holds the lock too, for as long as any copy stays open (a detached VM's
+    // runner keeps its image's rootfs locked after the process that started it has exited).
+    int fd() const { return m_fd.get(); }
+
 private:
     explicit FileLock(base::Fd fd) : m_fd(std::move(fd)) {}
     base::Fd m_fd;

@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "base/temp_dir.hpp"
 #include "host/microvm/data_dir.hpp"
@@ -40,18 +43,55 @@ mode_t mode_of(std::filesystem::path const& path) {
     return st.st_mode & 07777;
 }
 
-TEST(EnsureVmDir, CreatesPrivateDirectories) {
+TEST(ClaimVmDir, CreatesPrivateDirectories) {
     auto tmp = base::TempDir::create("microvm-datadir-test-");
     ASSERT_TRUE(tmp);
     auto data = tmp->path() / "deep" / "data";
-    auto vm = ensure_vm_dir(data, "web");
+    auto vm = claim_vm_dir(data, "web");
     ASSERT_TRUE(vm) << vm.error().text();
     EXPECT_EQ(*vm, data / "vms" / "web");
     EXPECT_EQ(mode_of(data), 0700u);
     EXPECT_EQ(mode_of(data / "vms"), 0700u);
     EXPECT_EQ(mode_of(*vm), 0700u);
-    // A second call finds everything in place.
-    EXPECT_TRUE(ensure_vm_dir(data, "web"));
+    auto found = existing_vm_dir(data, "web");
+    ASSERT_TRUE(found) << found.error().text();
+    EXPECT_EQ(*found, *vm);
+}
+
+TEST(ClaimVmDir, ANameIsClaimedOnce) {
+    auto tmp = base::TempDir::create("microvm-datadir-test-");
+    ASSERT_TRUE(tmp);
+    ASSERT_TRUE(claim_vm_dir(tmp->path(), "web"));
+    auto again = claim_vm_dir(tmp->path(), "web");
+    ASSERT_FALSE(again);
+    EXPECT_NE(again.error().text().find("a VM named \"web\" already exists"), std::string::npos)
+        << again.error().text();
+}
+
+TEST(ClaimVmDir, OfConcurrentClaimsExactlyOneWins) {
+    auto tmp = base::TempDir::create("microvm-datadir-test-");
+    ASSERT_TRUE(tmp);
+    for (int round = 0; round < 20; ++round) {
+        std::string const name = "vm" + std::to_string(round);
+        std::atomic<int> wins = 0;
+        std::vector<std::thread> claimers;
+        for (int i = 0; i < 4; ++i) {
+            claimers.emplace_back([&] { wins += claim_vm_dir(tmp->path(), name) ? 1 : 0; });
+        }
+        for (auto& claimer : claimers) {
+            claimer.join();
+        }
+        EXPECT_EQ(wins, 1) << name;
+    }
+}
+
+TEST(ExistingVmDir, AnUnknownNameIsAClearError) {
+    auto tmp = base::TempDir::create("microvm-datadir-test-");
+    ASSERT_TRUE(tmp);
+    auto missing = existing_vm_dir(tmp->path(), "nope");
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().text(), "no VM named \"nope\"");
+    EXPECT_FALSE(existing_vm_dir(tmp->path(), "../etc"));
 }
 
 TEST(EnsureVmDir, TightensALooseExistingDirectory) {
@@ -76,7 +116,7 @@ TEST(EnsureVmDir, RefusesSymlinksFilesAndBadNames) {
     test::write_file(tmp->path() / "file", "x");
     EXPECT_FALSE(ensure_private_dir(tmp->path() / "file"));
 
-    auto bad = ensure_vm_dir(tmp->path() / "data", "../escape");
+    auto bad = claim_vm_dir(tmp->path() / "data", "../escape");
     ASSERT_FALSE(bad);
     EXPECT_EQ(bad.error().text(), "name \"../escape\" must start with a letter or a digit");
     EXPECT_FALSE(std::filesystem::exists(tmp->path() / "data"));

@@ -1,0 +1,94 @@
+#include "cli/vm_format.hpp"
+
+#include "host/state/vm_record.hpp"
+
+namespace microvm::cli {
+
+namespace {
+
+nlohmann::json optional_time(std::optional<std::chrono::system_clock::time_point> const& time) {
+    return time ? nlohmann::json(state::format_time(*time)) : nlohmann::json(nullptr);
+}
+
+template <typename Item, typename Show>
+std::string joined(std::vector<Item> const& items, Show show) {
+    std::string out;
+    for (auto const& item : items) {
+        out += (out.empty() ? "" : ", ") + show(item);
+    }
+    return out;
+}
+
+} // namespace
+
+std::string status_text(VmInfo const& info) {
+    if (info.status != VmStatus::exited) {
+        return to_string(info.status);
+    }
+    return info.exit_code ? "exited (" + std::to_string(*info.exit_code) + ")" : "exited (error)";
+}
+
+std::string source_text(VmInfo const& info) {
+    return info.image.empty() ? info.rootfs.string() : info.image;
+}
+
+std::string ports_text(VmInfo const& info) {
+    return joined(info.ports, [](PortForward const& port) {
+        return port.host_address + ":" + std::to_string(port.host) + "->" +
+               std::to_string(port.guest) + "/" + to_string(port.protocol);
+    });
+}
+
+std::string mounts_text(VmInfo const& info) {
+    return joined(info.mounts, [](MountInfo const& mount) {
+        return mount.mount.host_path.string() + ":" + mount.mount.guest_path +
+               (mount.mount.read_only ? ":ro" : "");
+    });
+}
+
+nlohmann::json vm_json(VmInfo const& info) {
+    nlohmann::json ports = nlohmann::json::array();
+    for (auto const& port : info.ports) {
+        ports.push_back({{"host_address", port.host_address},
+                         {"host", port.host},
+                         {"guest", port.guest},
+                         {"protocol", to_string(port.protocol)}});
+    }
+    nlohmann::json mounts = nlohmann::json::array();
+    for (auto const& mount : info.mounts) {
+        mounts.push_back(
+            {{"tag", mount.mount.tag},
+             {"source", mount.mount.host_path.string()},
+             {"destination", mount.mount.guest_path},
+             {"read_only", mount.mount.read_only},
+             {"enforced", mount.mount.read_only ? nlohmann::json(to_string(mount.enforcement))
+                                                : nlohmann::json(nullptr)}});
+    }
+    return {
+        {"name", info.name},
+        {"image", info.image},
+        {"rootfs", info.rootfs.string()},
+        {"command", info.command},
+        {"state",
+         {{"status", to_string(info.status)},
+          {"running", info.status == VmStatus::running},
+          {"pid", info.status == VmStatus::running ? info.pid : 0},
+          {"exit_code", info.exit_code ? nlohmann::json(*info.exit_code) : nlohmann::json(nullptr)},
+          {"error", info.error},
+          {"created", state::format_time(info.created)},
+          {"started", optional_time(info.started)},
+          {"finished", optional_time(info.finished)}}},
+        {"config",
+         {{"backend", to_string(info.backend)},
+          {"kernel", info.kernel},
+          {"cpus", info.cpus},
+          {"memory_mib", info.memory_mib},
+          {"read_only_policy", to_string(info.read_only_policy)},
+          {"auto_remove", info.auto_remove}}},
+        {"mounts", mounts},
+        {"ports", ports},
+        {"data_dir", info.data_dir.string()},
+    };
+}
+
+} // namespace microvm::cli
