@@ -32,8 +32,9 @@ protected:
         fs::create_directories(modules);
         test::write_file(root() / "boot/vmlinuz-6.1.0-9-amd64", "kernel");
         test::write_file(modules / "modules.dep",
-                         "virtio_pci.ko:\nvirtiofs.ko:\nvirtio_console.ko:\n");
-        for (auto name : {"virtio_pci", "virtiofs", "virtio_console"}) {
+                         "virtio_pci.ko:\nvirtiofs.ko:\nvirtio_console.ko:\nvirtio_net.ko:\n");
+        // virtio_net: a VM has a NIC unless its network is "none".
+        for (auto name : {"virtio_pci", "virtiofs", "virtio_console", "virtio_net"}) {
             test::write_file(modules / (std::string(name) + ".ko"), name);
         }
         test::write_file(root() / "bin/microvm-init", "init");
