@@ -36,6 +36,13 @@ Result<std::optional<VmRecord>> read_state(std::filesystem::path const& vm_dir) 
     auto dir = TRY_CTX(base::open_root(vm_dir), context);
     auto text =
         base::read_file_in_root(dir, state_file_name, max_state_bytes, base::Resolve::no_symlinks);
+    // The safe-file reader refuses (EAGAIN) when a writer replaced the file between its two
+    // opens; the next attempt gets the new file whole.
+    for (int attempt = 0; !text && text.error().errno_value() == EAGAIN && attempt < 100;
+         ++attempt) {
+        text = base::read_file_in_root(dir, state_file_name, max_state_bytes,
+                                       base::Resolve::no_symlinks);
+    }
     if (!text) {
         if (text.error().errno_value() == ENOENT) {
             return std::nullopt;

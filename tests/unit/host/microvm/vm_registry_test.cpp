@@ -48,9 +48,9 @@ protected:
     static std::pair<base::Child, process::ProcessIdentity> start(std::string const& script) {
         auto child = base::spawn({.path = sh, .argv = {sh, "-c", script}});
         EXPECT_TRUE(child) << child.error().text();
-        auto exe = process::read_exe(child->pid());
-        EXPECT_TRUE(exe) << exe.error().text();
-        auto identity = process::capture_identity(child->pid(), *exe);
+        // What /proc/PID/exe shows: /bin/sh with its symlinks resolved. (Read from the
+        // executable, not from /proc, which no longer names it once a short script has exited.)
+        auto identity = process::capture_identity(child->pid(), std::filesystem::canonical(sh));
         EXPECT_TRUE(identity) << identity.error().text();
         return {std::move(*child), *identity};
     }

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "host/state/vm_record.hpp"
 
 namespace microvm::state {
@@ -87,7 +89,7 @@ TEST(VmRecord, ACreatedVmHasNoRunnerAndNoTimesBeyondCreation) {
 }
 
 TEST(VmRecord, BadFilesAreRefusedNamingTheField) {
-    auto text = [](auto change) {
+    auto text = [](auto change) -> std::string {
         auto json = nlohmann::json::parse(serialize(full_record()));
         change(json);
         return json.dump();
