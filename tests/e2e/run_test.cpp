@@ -1,6 +1,8 @@
 // `microvm run` in the foreground: output, exit statuses, environment.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "vm_fixture.hpp"
 
 namespace microvm::e2e {
@@ -21,11 +23,28 @@ TEST(Run, MissingCommandIs127) {
     EXPECT_EQ(result.exit_code, 127) << result.err;
 }
 
+// microvm's own warnings (on a machine without KVM: that the VM runs under TCG) share stderr
+// with the workload; what is left once they are taken out must be the workload's alone.
+std::string without_microvm_warnings(std::string const& text) {
+    std::string kept;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        auto end = text.find('\n', start);
+        end = end == std::string::npos ? text.size() : end + 1;
+        auto line = text.substr(start, end - start);
+        if (!line.starts_with("microvm: warning: ")) {
+            kept += line;
+        }
+        start = end;
+    }
+    return kept;
+}
+
 TEST(Run, StdoutAndStderrAreSeparateAndFreeOfBootNoise) {
     auto result = run_sh("echo to-stdout; echo to-stderr >&2");
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(result.out, "to-stdout\n");
-    EXPECT_EQ(result.err, "to-stderr\n");
+    EXPECT_EQ(without_microvm_warnings(result.err), "to-stderr\n") << result.err;
 }
 
 TEST(Run, EnvironmentWorkdirAndArguments) {
