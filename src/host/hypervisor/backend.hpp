@@ -36,6 +36,9 @@ public:
     virtual Result<RootfsView> prepare_rootfs(RootfsView const& view) = 0;
     // Starts the VM described by `config`; the VM runs detached from the caller.
     virtual Result<std::unique_ptr<VmHandle>> start(VmConfig const& config) = 0;
+    // The guest kernel the last successful start() booted, for `inspect`; empty when the
+    // backend cannot tell (libkrun boots the kernel its libkrunfw carries).
+    virtual std::string booted_kernel() const { return {}; }
 };
 
 } // namespace microvm::hypervisor

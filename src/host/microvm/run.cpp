@@ -155,7 +155,9 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
         (void)handle->stop(std::chrono::seconds(0));
         return fail("start vm: the backend did not start a microvm-runner");
     }
-    if (auto recorded = record_started(vm_dir, root.path, runner->identity()); !recorded) {
+    if (auto recorded =
+            record_started(vm_dir, backend->booted_kernel(), root.path, runner->identity());
+        !recorded) {
         // A VM nobody can find again must not keep running.
         (void)handle->stop(std::chrono::seconds(0));
         return std::unexpected(std::move(recorded.error()).context("record vm"));

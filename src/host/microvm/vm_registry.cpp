@@ -115,7 +115,7 @@ state::VmRecord created_record(std::string const& image, RunOptions const& optio
     return record;
 }
 
-Result<void> record_started(std::filesystem::path const& vm_dir,
+Result<void> record_started(std::filesystem::path const& vm_dir, std::string const& kernel,
                             std::filesystem::path const& rootfs,
                             process::ProcessIdentity const& runner) {
     auto updated = TRY(state::update_state(
@@ -126,6 +126,9 @@ Result<void> record_started(std::filesystem::path const& vm_dir,
             record->runner = runner;
             record->info.pid = runner.pid;
             record->info.rootfs = rootfs;
+            if (!kernel.empty()) {
+                record->info.kernel = kernel;
+            }
             record->info.status = VmStatus::running;
             record->info.started = std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
             return record;

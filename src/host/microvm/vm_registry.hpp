@@ -17,8 +17,9 @@ namespace microvm {
 // status created, created now.
 state::VmRecord created_record(std::string const& image, RunOptions const& options);
 
-// Records that the VM's runner has started: status running, its root and its identity.
-Result<void> record_started(std::filesystem::path const& vm_dir,
+// Records that the VM's runner has started: status running, the kernel it boots (when the
+// backend can tell; else the requested one stays), its root and its identity.
+Result<void> record_started(std::filesystem::path const& vm_dir, std::string const& kernel,
                             std::filesystem::path const& rootfs,
                             process::ProcessIdentity const& runner);
 

@@ -58,7 +58,7 @@ public:
 
     // The kernel the last successful start() booted, as describe() words it ("6.1.192-microvm
     // (/root/.cache/microvm/kernels/.../bzImage)"), for `inspect`; empty before.
-    std::string const& booted_kernel() const { return m_booted_kernel; }
+    std::string booted_kernel() const override { return m_booted_kernel; }
 
 private:
     QemuBackendOptions m_options;

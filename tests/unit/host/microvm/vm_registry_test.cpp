@@ -39,7 +39,7 @@ protected:
         auto dir = claim_vm_dir(data(), name);
         EXPECT_TRUE(dir) << dir.error().text();
         EXPECT_TRUE(state::write_state(*dir, created_record("", options)));
-        auto started = record_started(*dir, options.rootfs, runner);
+        auto started = record_started(*dir, "", options.rootfs, runner);
         EXPECT_TRUE(started) << started.error().text();
         return *dir;
     }
@@ -168,6 +168,18 @@ TEST_F(VmRegistryTest, OpenAndListByName) {
     child.kill_and_reap();
 }
 
+TEST_F(VmRegistryTest, TheKernelTheBackendBootedReplacesTheRequestedOne) {
+    auto [child, identity] = start("sleep 600");
+    RunOptions options;
+    options.name = "kernel";
+    auto dir = claim_vm_dir(data(), options.name);
+    ASSERT_TRUE(dir);
+    ASSERT_TRUE(state::write_state(*dir, created_record("", options)));
+    ASSERT_TRUE(record_started(*dir, "6.1.192-microvm (/k/bzImage)", "/srv/root", identity));
+    EXPECT_EQ(refreshed(*dir).kernel, "6.1.192-microvm (/k/bzImage)");
+    child.kill_and_reap();
+}
+
 TEST_F(VmRegistryTest, ListRemovesAnExitedAutoRemoveVmItsRunnerCouldNotRemove) {
     auto [child, identity] = start("sleep 600");
     RunOptions options;
@@ -176,7 +188,7 @@ TEST_F(VmRegistryTest, ListRemovesAnExitedAutoRemoveVmItsRunnerCouldNotRemove) {
     auto dir = claim_vm_dir(data(), options.name);
     ASSERT_TRUE(dir);
     ASSERT_TRUE(state::write_state(*dir, created_record("", options)));
-    ASSERT_TRUE(record_started(*dir, "/srv/root", identity));
+    ASSERT_TRUE(record_started(*dir, "", "/srv/root", identity));
     ASSERT_TRUE(child.kill());
     auto vms = list(data());
     ASSERT_TRUE(vms) << vms.error().text();
@@ -200,7 +212,7 @@ TEST_F(VmRegistryTest, ReadOnlySharesRecordWhereTheyAreEnforced) {
     auto dir = claim_vm_dir(data(), options.name);
     ASSERT_TRUE(dir);
     ASSERT_TRUE(state::write_state(*dir, created_record("", options)));
-    ASSERT_TRUE(record_started(*dir, "/srv/root", identity));
+    ASSERT_TRUE(record_started(*dir, "", "/srv/root", identity));
     // Until the VMM is up, nothing shows the host enforces it.
     EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::guest_only);
     test::write_file(*dir / vm_files::console_log, "");
