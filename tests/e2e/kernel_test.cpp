@@ -10,24 +10,12 @@
 #include <thread>
 
 #include "host/hypervisor/qemu/kernel.hpp"
-#include "host/hypervisor/qemu/kernel_cache.hpp"
 #include "vm_fixture.hpp"
 
 namespace microvm::e2e {
 namespace {
 
 namespace qemu = hypervisor::qemu;
-
-// What the library chooses for a run without --kernel in this environment.
-qemu::GuestKernel expected_kernel() {
-    auto kernel = qemu::find_guest_kernel({
-        .explicit_kernel = qemu::kernel_override({}),
-        .cache_roots = qemu::kernel_cache_roots(qemu::kernel_cache_environment()),
-        .fragment_hash = std::string(qemu::microvm_kernel_fragment_hash()),
-    });
-    EXPECT_TRUE(kernel) << kernel.error().text();
-    return kernel ? *kernel : qemu::GuestKernel{};
-}
 
 TEST(Kernel, TheGuestRunsTheKernelTheLibraryChooses) {
     auto const expected = expected_kernel();

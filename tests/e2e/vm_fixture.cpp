@@ -1,11 +1,14 @@
 #include "vm_fixture.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
+
+#include "host/hypervisor/qemu/kernel_cache.hpp"
 
 namespace microvm::e2e {
 
@@ -108,6 +111,17 @@ int count_processes(std::string const& exe_name) {
         }
     }
     return count;
+}
+
+hypervisor::qemu::GuestKernel expected_kernel() {
+    namespace qemu = hypervisor::qemu;
+    auto kernel = qemu::find_guest_kernel({
+        .explicit_kernel = qemu::kernel_override({}),
+        .cache_roots = qemu::kernel_cache_roots(qemu::kernel_cache_environment()),
+        .fragment_hash = std::string(qemu::microvm_kernel_fragment_hash()),
+    });
+    EXPECT_TRUE(kernel) << kernel.error().text();
+    return kernel ? *kernel : qemu::GuestKernel{};
 }
 
 } // namespace microvm::e2e

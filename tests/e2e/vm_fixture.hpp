@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "host/hypervisor/qemu/kernel.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::e2e {
@@ -21,6 +22,11 @@ struct World {
 World const& world();
 
 std::filesystem::path bin(char const* name);
+
+// The guest kernel the library boots for a run without --kernel in this environment (the
+// microvm kernel once `make kernel` has built it, else the distribution's; MICROVM_KERNEL
+// overrides both).
+hypervisor::qemu::GuestKernel expected_kernel();
 
 // Runs `microvm ARGS...` with the shared data directory.
 test::ProcessResult microvm(std::vector<std::string> const& args);
