@@ -113,13 +113,12 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
     };
     for (std::size_t i = 0; i < launch.shares.size(); ++i) {
         std::string const id = "vfs" + std::to_string(i);
-        argv.insert(
-            argv.end(),
-            {"-chardev",
-             "socket,id=" + id + ",path=" + escape_option_value(launch.shares[i].socket_path),
-             "-device",
-             virtio_device(launch, "vhost-user-fs") + ",chardev=" + id +
-                 ",tag=" + launch.shares[i].tag});
+        argv.insert(argv.end(), {"-chardev",
+                                 "socket,id=" + id +
+                                     ",path=" + escape_option_value(launch.shares[i].socket_path),
+                                 "-device",
+                                 virtio_device(launch, "vhost-user-fs") + ",chardev=" + id +
+                                     ",tag=" + launch.shares[i].tag});
     }
     struct Port {
         char const* id;
