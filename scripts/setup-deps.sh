@@ -15,7 +15,7 @@ packages=(
     busybox-static docker-registry umoci skopeo
     # tools the tests and the demo call
     procps iproute2 util-linux e2fsprogs openssl
-    # bench/pull builds its 100 MB Debian image with debootstrap
+    # a Debian userland: the e2e tests' root (scripts/make-debian-rootfs.sh), bench/pull's image
     debootstrap
     # make kernel (scripts/build-kernel.sh): the microvm guest kernel from Debian's source
     linux-source-6.1 bc bison flex libelf-dev lz4 xz-utils make
