@@ -18,7 +18,7 @@ packages=(
     # a Debian userland: the e2e tests' root (scripts/make-debian-rootfs.sh), bench/pull's image
     debootstrap
     # make kernel (scripts/build-kernel.sh): the microvm guest kernel from Debian's source
-    linux-source-6.1 bc bison flex libelf-dev lz4 xz-utils make
+    linux-source-6.1 bc bison flex libelf-dev lz4 xz-utils make patch binutils
 )
 
 missing=()

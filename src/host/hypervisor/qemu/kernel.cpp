@@ -40,6 +40,11 @@ std::filesystem::path modules_dir_for(KernelSearch const& search, std::string co
     return is_existing_directory(dir) ? dir : std::filesystem::path();
 }
 
+bool is_regular_readable(std::filesystem::path const& path) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), R_OK) == 0;
+}
+
 // qemu runs as this user and must read the kernel; some distributions install it 0600.
 Result<void> require_readable(std::filesystem::path const& kernel) {
     int fd = ::open(kernel.c_str(), O_RDONLY | O_CLOEXEC);
@@ -91,7 +96,11 @@ std::optional<GuestKernel> cached_microvm_kernel(KernelSearch const& search) {
         return std::nullopt;
     }
     auto release = read_bzimage_release(*path);
-    return GuestKernel{.kernel = *path,
+    // The same kernel uncompressed: qemu enters it through its PVH entry point, which skips the
+    // bzImage's real-mode setup and decompression (~0.1 s under TCG, docs/BENCHMARKS.md).
+    auto const pvh = path->parent_path() / cached_pvh_kernel_file;
+    bool const use_pvh = is_regular_readable(pvh);
+    return GuestKernel{.kernel = use_pvh ? pvh : *path,
                        .version = release ? std::move(*release) : std::string(),
                        .modules_dir = {},
                        .microvm = true};

@@ -1,11 +1,13 @@
 // Where `make kernel` (scripts/build-kernel.sh) leaves the microvm guest kernel, and how the
 // qemu backend finds it again at run time, whoever the caller is.
 //
-// The cache holds one directory per build, <root>/<source version>-<fragment hash>/bzImage:
-// the Debian linux-source version it was built from and the first 16 hex digits of the
-// SHA-256 of kernel/microvm.config. This library was compiled against one fragment
-// (microvm_kernel_fragment_hash()), so it only boots a kernel built from that fragment: a kernel
-// left over from an older fragment may lack an option this version's guest side needs.
+// The cache holds one directory per build, <root>/<source version>-<recipe hash>/: the Debian
+// linux-source version it was built from and the first 16 hex digits of the SHA-256 of the
+// recipe, kernel/microvm.config followed by kernel/patches/*.patch in name order. It holds
+// bzImage, and vmlinux: the same kernel uncompressed, which the qemu engine boots through its
+// PVH entry point. This library was compiled against one recipe (microvm_kernel_fragment_hash()),
+// so it only boots a kernel built from it: a kernel left over from an older recipe may lack an
+// option or a patch this version's guest side needs.
 #pragma once
 
 #include <filesystem>
@@ -22,11 +24,14 @@ namespace microvm::hypervisor::qemu {
 // release ends in it has virtio, virtio-mmio and virtio-fs built in and needs no modules.
 inline constexpr std::string_view microvm_kernel_release_suffix = "-microvm";
 
-// The fragment hash this library was built with (16 lowercase hex digits).
+// The uncompressed kernel next to a cached bzImage, booted in its place when present.
+inline constexpr char cached_pvh_kernel_file[] = "vmlinux";
+
+// The recipe hash this library was built with (16 lowercase hex digits).
 std::string_view microvm_kernel_fragment_hash();
 
-// "<source version>-<first 16 hex digits of sha256(fragment)>", as scripts/build-kernel.sh
-// names its cache entries.
+// "<source version>-<first 16 hex digits of sha256(recipe)>", as scripts/build-kernel.sh names
+// its cache entries (recipe: the fragment's bytes followed by each patch's).
 std::string kernel_cache_key(std::string_view source_version, std::string_view fragment);
 
 struct KernelCacheEnvironment {

@@ -10,10 +10,11 @@
 namespace microvm::hypervisor::qemu {
 
 std::string machine_for(GuestKernel const&) {
-    // -M microvm (virtio-mmio, qboot) hung under TCG with the microvm kernel: without a PIT
-    // or HPET reference the kernel cannot calibrate its TSC ("tsc: Unable to calibrate against
-    // PIT") and stalls there (docs/BENCHMARKS.md). q35 boots both kernels; the microvm kernel
-    // keeps virtio-mmio built in for when this is solved.
+    // q35 for both kernels. -M microvm buys nothing under TCG once q35 boots with qboot and the
+    // PVH entry (measured side by side, docs/BENCHMARKS.md), and costs: its virtio-mmio devices
+    // are legacy unless forced to 1.0 (virtiofsd refuses legacy devices), with ACPI the kernel
+    // finds none of them and without it cannot power off, and it intermittently hangs at boot
+    // under TCG. The microvm kernel keeps virtio-mmio built in for a KVM host that wants it.
     return "q35";
 }
 

@@ -262,6 +262,7 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         .kernel = checked.tools.kernel,
         .initrd = checked.tools.initrd,
         .kernel_cmdline_extra = config.qemu.kernel_cmdline_extra,
+        .firmware = checked.tools.firmware,
         .console_path = output(config.console_log_path, qemu_stderr_fd),
         .stdout_path = output(config.stdout_path, qemu_stdout_fd),
         .stderr_path = output(config.stderr_path, qemu_stderr_fd),

@@ -45,10 +45,16 @@ std::vector<std::string> network_args(QemuLaunch const& launch) {
 
 } // namespace
 
-std::string kernel_cmdline(std::string_view extra) {
+std::string kernel_cmdline(Accelerator accelerator, std::string_view extra) {
     // cryptomgr.notests: Debian's kernel self-tests every crypto algorithm it registers at boot,
     // ~0.3 s of emulated CPU under TCG (docs/BENCHMARKS.md); ignored under fips=1.
     std::string line = "console=ttyS0 quiet panic=-1 cryptomgr.notests";
+    if (accelerator == Accelerator::tcg) {
+        // Calibrating the local APIC timer spins for 100 ms of emulated time; without it the
+        // kernel ticks from the HPET, which TCG emulates just as well. KVM guests get a
+        // TSC-deadline timer that needs no calibration, so they keep theirs.
+        line += " noapictimer";
+    }
     if (!extra.empty()) {
         line += ' ';
         line += extra;
@@ -105,12 +111,15 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
         "-initrd",
         launch.initrd,
         "-append",
-        kernel_cmdline(launch.kernel_cmdline_extra),
+        kernel_cmdline(launch.accelerator, launch.kernel_cmdline_extra),
         "-chardev",
         file_chardev("console", launch.console_path, true),
         "-serial",
         "chardev:console",
     };
+    if (!launch.firmware.empty()) {
+        argv.insert(argv.end(), {"-bios", launch.firmware});
+    }
     for (std::size_t i = 0; i < launch.shares.size(); ++i) {
         std::string const id = "vfs" + std::to_string(i);
         argv.insert(argv.end(), {"-chardev",

@@ -29,6 +29,8 @@ struct QemuLaunch {
     std::string kernel;
     std::string initrd;
     std::string kernel_cmdline_extra;
+    // -bios; empty: qemu's default firmware.
+    std::string firmware;
     // Where the guest's serial console, the workload's stdout and stderr, and the status report
     // are written. Paths qemu opens itself (/dev/fd/N works for descriptors it inherits).
     std::string console_path;
@@ -47,8 +49,9 @@ struct QemuLaunch {
 };
 
 // "console=ttyS0 quiet panic=-1" plus the extra arguments: the guest reboots on a panic, which
-// -no-reboot turns into qemu exiting, so a crashed guest never hangs the runner.
-std::string kernel_cmdline(std::string_view extra);
+// -no-reboot turns into qemu exiting, so a crashed guest never hangs the runner. Under TCG the
+// guest also skips its local APIC timer (see qemu_argv.cpp).
+std::string kernel_cmdline(Accelerator accelerator, std::string_view extra);
 
 // Doubles every comma, as qemu's option parser requires inside a value.
 std::string escape_option_value(std::string_view value);

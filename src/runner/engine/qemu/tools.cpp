@@ -35,6 +35,16 @@ std::string absolute(std::string const& path) {
 
 } // namespace
 
+std::string find_qboot(std::string const& qemu) {
+    auto const prefix = std::filesystem::path(qemu).parent_path().parent_path();
+    auto const rom = prefix / "share" / "qemu" / "qboot.rom";
+    struct stat st;
+    if (::stat(rom.c_str(), &st) < 0 || !S_ISREG(st.st_mode) || ::access(rom.c_str(), R_OK) < 0) {
+        return {};
+    }
+    return rom.string();
+}
+
 Result<QemuTools> resolve_tools(contract::QemuSettings const& settings) {
     QemuTools tools;
     tools.qemu =
@@ -46,6 +56,7 @@ Result<QemuTools> resolve_tools(contract::QemuSettings const& settings) {
     TRY(check_file("qemu.initrd", settings.initrd, false));
     tools.virtiofsd = absolute(settings.virtiofsd);
     TRY(check_file("qemu.virtiofsd", settings.virtiofsd, true));
+    tools.firmware = find_qboot(tools.qemu);
     return tools;
 }
 

@@ -64,7 +64,8 @@ TEST(QemuArgv, MachineMemoryAndBoot) {
     }
     EXPECT_EQ(value_of(argv, "-kernel"), "/boot/vmlinuz");
     EXPECT_EQ(value_of(argv, "-initrd"), "/data/initrd");
-    EXPECT_EQ(value_of(argv, "-append"), "console=ttyS0 quiet panic=-1 cryptomgr.notests");
+    EXPECT_EQ(value_of(argv, "-append"),
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer");
     EXPECT_EQ(value_of(argv, "-serial"), "chardev:console");
     EXPECT_THAT(values_of(argv, "-chardev"),
                 Contains("file,id=console,path=/vm/console.log,append=on"));
@@ -192,9 +193,26 @@ TEST(QemuArgv, CommasInPathsAreDoubled) {
 }
 
 TEST(QemuArgv, KernelCommandLineExtraIsAppended) {
-    EXPECT_EQ(kernel_cmdline(""), "console=ttyS0 quiet panic=-1 cryptomgr.notests");
-    EXPECT_EQ(kernel_cmdline("microvm.debug loglevel=7"),
+    EXPECT_EQ(kernel_cmdline(Accelerator::kvm, ""),
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests");
+    EXPECT_EQ(kernel_cmdline(Accelerator::kvm, "microvm.debug loglevel=7"),
               "console=ttyS0 quiet panic=-1 cryptomgr.notests microvm.debug loglevel=7");
+}
+
+TEST(QemuArgv, UnderTcgTheGuestSkipsItsApicTimer) {
+    EXPECT_EQ(kernel_cmdline(Accelerator::tcg, "x"),
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer x");
+    auto launch = sample();
+    EXPECT_THAT(value_of(qemu_argv(launch), "-append"), HasSubstr(" noapictimer"));
+    launch.accelerator = Accelerator::kvm;
+    EXPECT_THAT(value_of(qemu_argv(launch), "-append"), Not(HasSubstr("noapictimer")));
+}
+
+TEST(QemuArgv, FirmwareOnlyWhenGiven) {
+    auto launch = sample();
+    EXPECT_THAT(qemu_argv(launch), Not(Contains("-bios")));
+    launch.firmware = "/usr/share/qemu/qboot.rom";
+    EXPECT_EQ(value_of(qemu_argv(launch), "-bios"), "/usr/share/qemu/qboot.rom");
 }
 
 } // namespace

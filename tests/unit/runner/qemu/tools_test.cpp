@@ -67,5 +67,17 @@ TEST_F(Tools, MissingFilesAreNamedWithTheirSetting) {
     EXPECT_EQ(result->kernel, settings.kernel);
 }
 
+TEST_F(Tools, QbootIsFoundWhereQemusPackageInstallsIt) {
+    std::filesystem::create_directories(dir() + "/usr/bin");
+    auto const qemu = make("usr/bin/qemu-system-x86_64", 0755);
+    EXPECT_EQ(find_qboot(qemu), "");
+    std::filesystem::create_directories(dir() + "/usr/share/qemu");
+    std::filesystem::create_directory(dir() + "/usr/share/qemu/qboot.rom");
+    EXPECT_EQ(find_qboot(qemu), "") << "a directory is not firmware";
+    std::filesystem::remove(dir() + "/usr/share/qemu/qboot.rom");
+    auto const rom = make("usr/share/qemu/qboot.rom", 0644);
+    EXPECT_EQ(find_qboot(qemu), rom);
+}
+
 } // namespace
 } // namespace microvm::runner::qemu

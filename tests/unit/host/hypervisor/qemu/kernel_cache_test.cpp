@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "base/temp_dir.hpp"
 #include "host/hypervisor/qemu/kernel_cache.hpp"
@@ -17,13 +19,25 @@ TEST(KernelCacheKey, IsTheSourceVersionAndTheFragmentsHashPrefix) {
     EXPECT_EQ(kernel_cache_key("6.1.192-3", "abc"), "6.1.192-3-ba7816bf8f01cfea");
 }
 
-// The hash compiled into the library is the one of the fragment in this tree, so the kernel
-// `make kernel` builds from it is the one the library looks for.
-TEST(KernelCacheKey, TheCompiledInHashIsThisTreesFragment) {
-    std::string const fragment =
-        test::read_file(fs::path(MICROVM_SOURCE_DIR) / "kernel" / "microvm.config");
-    ASSERT_FALSE(fragment.empty());
-    EXPECT_EQ(kernel_cache_key("v", fragment), "v-" + std::string(microvm_kernel_fragment_hash()));
+// The hash compiled into the library is the one of the recipe in this tree (the fragment, then
+// the patches in name order), so the kernel `make kernel` builds from it is the one the library
+// looks for.
+TEST(KernelCacheKey, TheCompiledInHashIsThisTreesRecipe) {
+    fs::path const kernel_dir = fs::path(MICROVM_SOURCE_DIR) / "kernel";
+    std::string recipe = test::read_file(kernel_dir / "microvm.config");
+    ASSERT_FALSE(recipe.empty());
+    std::vector<fs::path> patches;
+    for (auto const& entry : fs::directory_iterator(kernel_dir / "patches")) {
+        if (entry.path().extension() == ".patch") {
+            patches.push_back(entry.path());
+        }
+    }
+    ASSERT_FALSE(patches.empty());
+    std::sort(patches.begin(), patches.end());
+    for (auto const& patch : patches) {
+        recipe += test::read_file(patch);
+    }
+    EXPECT_EQ(kernel_cache_key("v", recipe), "v-" + std::string(microvm_kernel_fragment_hash()));
 }
 
 TEST(KernelCacheRoots, TheUsersCacheThenTheMachines) {

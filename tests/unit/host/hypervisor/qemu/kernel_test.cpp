@@ -193,6 +193,21 @@ TEST(FindGuestKernel, PrefersTheCachedMicrovmKernelToADistributionOne) {
     EXPECT_EQ(describe(*kernel), "6.1.192-microvm (" + image.string() + ")");
 }
 
+// The uncompressed vmlinux next to the bzImage boots through qemu's PVH entry point, without
+// decompressing; its release still comes from the bzImage's header.
+TEST(FindGuestKernel, PrefersTheCachedUncompressedKernelNextToTheBzImage) {
+    auto system = FakeSystem::make();
+    auto const image = system.cached_kernel("6.1.192-3-0123456789abcdef", "6.1.192-microvm #1");
+    auto const vmlinux = image.parent_path() / "vmlinux";
+    test::write_file(vmlinux, "\x7f"
+                              "ELF");
+    auto kernel = find_guest_kernel(system.search());
+    ASSERT_TRUE(kernel) << kernel.error().text();
+    EXPECT_EQ(kernel->kernel, vmlinux);
+    EXPECT_EQ(kernel->version, "6.1.192-microvm");
+    EXPECT_TRUE(kernel->microvm);
+}
+
 TEST(FindGuestKernel, AKernelOfAnotherFragmentIsNotUsed) {
     auto system = FakeSystem::make();
     system.kernel("6.1.0-9-amd64", true);
