@@ -55,6 +55,10 @@ if [ -z "$distro_kernel" ] || [ ! -r "$distro_kernel" ]; then
 fi
 microvm_kernel=${MICROVM_GUEST_KERNEL:-$("$repo/scripts/build-kernel.sh" --path)}
 [ -r "$microvm_kernel" ] || die "no microvm kernel at $microvm_kernel: run make kernel"
+# The library boots the uncompressed vmlinux next to the cached bzImage (qemu's PVH entry).
+if [ -z "${MICROVM_GUEST_KERNEL:-}" ] && [ -r "$(dirname "$microvm_kernel")/vmlinux" ]; then
+    microvm_kernel=$(dirname "$microvm_kernel")/vmlinux
+fi
 unset MICROVM_KERNEL
 
 scratch=$(mktemp -d /tmp/microvm-bench-boot.XXXXXX)
@@ -106,10 +110,17 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
     accel=kvm
     cpu=host
 fi
-# The engine's kernel command line and microvm machine (kept in step with qemu_argv.cpp).
+# The engine's kernel command line, firmware and machine (kept in step with qemu_argv.cpp and
+# tools.cpp): noapictimer under TCG, qboot when qemu ships it.
 append="console=ttyS0 quiet panic=-1 cryptomgr.notests"
-# -M microvm hangs under TCG at TSC calibration (docs/BENCHMARKS.md), so the engine uses q35
-# for both kernels; MICROVM_MACHINE tries another machine on side (b) alone.
+[ "$accel" = tcg ] && append+=" noapictimer"
+qemu_path=$(command -v qemu-system-x86_64)
+qboot="$(dirname "$(dirname "$qemu_path")")/share/qemu/qboot.rom"
+firmware=()
+[ -f "$qboot" ] && [ -r "$qboot" ] && firmware=(-bios "$qboot")
+# The engine uses q35 for both kernels (-M microvm gains nothing over q35 + qboot under TCG and
+# has problems of its own, docs/BENCHMARKS.md); MICROVM_MACHINE tries another machine on side
+# (b) alone.
 microvm_machine=${MICROVM_MACHINE:-q35}
 raw_qemu() { # KERNEL MACHINE NUMA...
     local kernel=$1 machine=$2
@@ -118,7 +129,7 @@ raw_qemu() { # KERNEL MACHINE NUMA...
     local argv=(qemu-system-x86_64 -machine "$machine" -accel "$accel" -cpu "$cpu" -m 512M -smp 1
         -object memory-backend-memfd,id=mem,size=512M,share=on "$@"
         -nodefaults -no-user-config -nographic -no-reboot
-        -kernel "$kernel" -initrd "$scratch/initramfs.cpio" -append "$append"
+        "${firmware[@]}" -kernel "$kernel" -initrd "$scratch/initramfs.cpio" -append "$append"
         -chardev "file,id=console,path=$scratch/raw-console.log" -serial chardev:console)
     # shellcheck disable=SC2206 # word splitting of the extra arguments is intended
     [ -n "${RAW_QEMU_EXTRA:-}" ] && argv+=(${RAW_QEMU_EXTRA})
@@ -171,6 +182,7 @@ echo "  (b) raw qemu, $microvm_machine, microvm kernel, same /init"
 echo "  (c) microvm run --rootfs <busybox> -- true, distribution kernel (q35)"
 echo "  (d) microvm run --rootfs <busybox> -- true, microvm kernel (q35)"
 echo "  raw kernel command line: $append${RAW_QEMU_EXTRA:+; extra: $RAW_QEMU_EXTRA}"
+echo "  raw firmware: ${firmware[*]:-the qemu default, SeaBIOS}"
 load_before=$(load)
 
 # Warm-up, not counted: fills microvm's initramfs cache and the page cache for every side.
@@ -192,7 +204,7 @@ done
 
 echo
 printf '%-44s %8s %8s %8s   %s\n' "seconds (wall)" median min max "cpu median"
-labels=([a]="(a) raw qemu + distribution kernel" [b]="(b) raw qemu + microvm kernel"
+declare -A labels=([a]="(a) raw qemu + distribution kernel" [b]="(b) raw qemu + microvm kernel"
     [c]="(c) microvm run -- true, distribution kernel" [d]="(d) microvm run -- true, microvm kernel")
 for side in a b c d; do
     # shellcheck disable=SC2086 # the lists are space-separated numbers
