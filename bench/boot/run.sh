@@ -111,9 +111,9 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ] &&
     cpu=host
 fi
 # The engine's kernel command line, firmware and machine (kept in step with qemu_argv.cpp and
-# tools.cpp): noapictimer under TCG, qboot when qemu ships it.
+# tools.cpp): noapictimer no_timer_check under TCG, qboot when qemu ships it.
 append="console=ttyS0 quiet panic=-1 cryptomgr.notests"
-[ "$accel" = tcg ] && append+=" noapictimer"
+[ "$accel" = tcg ] && append+=" noapictimer no_timer_check"
 qemu_path=$(command -v qemu-system-x86_64)
 qboot="$(dirname "$(dirname "$qemu_path")")/share/qemu/qboot.rom"
 firmware=()

@@ -65,7 +65,7 @@ TEST(QemuArgv, MachineMemoryAndBoot) {
     EXPECT_EQ(value_of(argv, "-kernel"), "/boot/vmlinuz");
     EXPECT_EQ(value_of(argv, "-initrd"), "/data/initrd");
     EXPECT_EQ(value_of(argv, "-append"),
-              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer");
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer no_timer_check");
     EXPECT_EQ(value_of(argv, "-serial"), "chardev:console");
     EXPECT_THAT(values_of(argv, "-chardev"),
                 Contains("file,id=console,path=/vm/console.log,append=on"));
@@ -201,7 +201,7 @@ TEST(QemuArgv, KernelCommandLineExtraIsAppended) {
 
 TEST(QemuArgv, UnderTcgTheGuestSkipsItsApicTimer) {
     EXPECT_EQ(kernel_cmdline(Accelerator::tcg, "x"),
-              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer x");
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer no_timer_check x");
     auto launch = sample();
     EXPECT_THAT(value_of(qemu_argv(launch), "-append"), HasSubstr(" noapictimer"));
     launch.accelerator = Accelerator::kvm;
