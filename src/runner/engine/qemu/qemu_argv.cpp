@@ -45,7 +45,8 @@ std::vector<std::string> network_args(QemuLaunch const& launch) {
 
 } // namespace
 
-std::string kernel_cmdline(Accelerator accelerator, std::string_view extra) {
+std::string kernel_cmdline(Accelerator accelerator, std::optional<std::uint32_t> tsc_khz,
+                           std::string_view extra) {
     // cryptomgr.notests: Debian's kernel self-tests every crypto algorithm it registers at boot,
     // ~0.3 s of emulated CPU under TCG (docs/BENCHMARKS.md); ignored under fips=1.
     std::string line = "console=ttyS0 quiet panic=-1 cryptomgr.notests";
@@ -56,6 +57,10 @@ std::string kernel_cmdline(Accelerator accelerator, std::string_view extra) {
         // the check for a broken timer interrupt waits out several ticks, on timers qemu
         // emulates correctly.
         line += " noapictimer no_timer_check";
+        if (tsc_khz) {
+            // The kernel still refines this against the HPET a second into the boot.
+            line += " tsc_early_khz=" + std::to_string(*tsc_khz);
+        }
     }
     if (!extra.empty()) {
         line += ' ';
@@ -113,7 +118,7 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
         "-initrd",
         launch.initrd,
         "-append",
-        kernel_cmdline(launch.accelerator, launch.kernel_cmdline_extra),
+        kernel_cmdline(launch.accelerator, launch.tsc_khz, launch.kernel_cmdline_extra),
         "-chardev",
         file_chardev("console", launch.console_path, true),
         "-serial",

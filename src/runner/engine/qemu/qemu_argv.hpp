@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,8 @@ struct QemuLaunch {
     std::string kernel_cmdline_extra;
     // -bios; empty: qemu's default firmware.
     std::string firmware;
+    // The guest TSC's rate when known (host_tsc.hpp; TCG only): the guest skips calibrating it.
+    std::optional<std::uint32_t> tsc_khz;
     // Where the guest's serial console, the workload's stdout and stderr, and the status report
     // are written. Paths qemu opens itself (/dev/fd/N works for descriptors it inherits).
     std::string console_path;
@@ -50,8 +53,10 @@ struct QemuLaunch {
 
 // "console=ttyS0 quiet panic=-1" plus the extra arguments: the guest reboots on a panic, which
 // -no-reboot turns into qemu exiting, so a crashed guest never hangs the runner. Under TCG the
-// guest also skips its local APIC timer (see qemu_argv.cpp).
-std::string kernel_cmdline(Accelerator accelerator, std::string_view extra);
+// guest also skips its local APIC timer calibration and timer check, and its TSC calibration
+// when `tsc_khz` is known (see qemu_argv.cpp).
+std::string kernel_cmdline(Accelerator accelerator, std::optional<std::uint32_t> tsc_khz,
+                           std::string_view extra);
 
 // Doubles every comma, as qemu's option parser requires inside a value.
 std::string escape_option_value(std::string_view value);

@@ -193,15 +193,19 @@ TEST(QemuArgv, CommasInPathsAreDoubled) {
 }
 
 TEST(QemuArgv, KernelCommandLineExtraIsAppended) {
-    EXPECT_EQ(kernel_cmdline(Accelerator::kvm, ""),
+    EXPECT_EQ(kernel_cmdline(Accelerator::kvm, std::nullopt, ""),
               "console=ttyS0 quiet panic=-1 cryptomgr.notests");
-    EXPECT_EQ(kernel_cmdline(Accelerator::kvm, "microvm.debug loglevel=7"),
+    EXPECT_EQ(kernel_cmdline(Accelerator::kvm, 2'096'017, "microvm.debug loglevel=7"),
               "console=ttyS0 quiet panic=-1 cryptomgr.notests microvm.debug loglevel=7");
 }
 
 TEST(QemuArgv, UnderTcgTheGuestSkipsItsApicTimer) {
-    EXPECT_EQ(kernel_cmdline(Accelerator::tcg, "x"),
+    EXPECT_EQ(kernel_cmdline(Accelerator::tcg, std::nullopt, "x"),
               "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer no_timer_check x");
+    // A known TSC rate spares the guest its calibration; a KVM guest ignores it (above).
+    EXPECT_EQ(kernel_cmdline(Accelerator::tcg, 2'096'017, ""),
+              "console=ttyS0 quiet panic=-1 cryptomgr.notests noapictimer no_timer_check "
+              "tsc_early_khz=2096017");
     auto launch = sample();
     EXPECT_THAT(value_of(qemu_argv(launch), "-append"), HasSubstr(" noapictimer"));
     launch.accelerator = Accelerator::kvm;
