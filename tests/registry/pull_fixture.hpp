@@ -77,6 +77,16 @@ protected:
         build_three_layers();
         layout->push("app", address() + "/test/app:1", {"--dest-creds", "alice:s3cret"});
     }
+    // A pull refused with 401 whose message says this registry rejected the credentials.
+    template <typename T>
+    void expect_rejected(Result<T> const& pulled) {
+        ASSERT_FALSE(pulled);
+        EXPECT_NE(pulled.error().text().find("401 Unauthorized"), std::string::npos)
+            << pulled.error().text();
+        EXPECT_NE(pulled.error().text().find("the credentials for " + address() + " were rejected"),
+                  std::string::npos)
+            << pulled.error().text();
+    }
     PullOptions with_auth_file(std::string const& user_password) {
         auto path = m_tmp->path() / "auth.json";
         nlohmann::json auth{

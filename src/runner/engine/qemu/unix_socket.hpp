@@ -1,5 +1,5 @@
-// Unix stream sockets: the vhost-user sockets the runner binds for its daemons, and the QMP
-// connection to qemu.
+// Unix stream sockets: the vhost-user sockets the runner binds for its daemons, and the
+// connection to qemu's end of the control port (control_port.hpp).
 #pragma once
 
 #include <chrono>
