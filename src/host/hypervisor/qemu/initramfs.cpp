@@ -1,13 +1,10 @@
 #include "host/hypervisor/qemu/initramfs.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <fstream>
-#include <memory>
 #include <system_error>
 #include <utility>
 
@@ -15,6 +12,7 @@
 #include "base/sys.hpp"
 #include "host/hypervisor/qemu/initramfs_archive.hpp"
 #include "host/hypervisor/qemu/module_file.hpp"
+#include "host/image/store/digest.hpp"
 
 namespace microvm::hypervisor::qemu {
 namespace {
@@ -24,44 +22,11 @@ constexpr std::string_view layout_version = "microvm-initramfs-v1";
 // microvm-init is a static binary of a few MiB; this only bounds what is read into memory.
 constexpr std::size_t max_init_bytes = 256u << 20;
 
-struct DigestDeleter {
-    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-
-class Sha256 {
-public:
-    Sha256() : m_ctx(EVP_MD_CTX_new()) {
-        m_ok = m_ctx && EVP_DigestInit_ex(m_ctx.get(), EVP_sha256(), nullptr) == 1;
-    }
-    // Each field is length-prefixed, so ("ab", "c") and ("a", "bc") hash differently.
-    void field(std::string_view bytes) {
-        std::string length = std::to_string(bytes.size()) + ":";
-        update(length);
-        update(bytes);
-    }
-    Result<std::string> hex() {
-        std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-        unsigned size = 0;
-        if (!m_ok || EVP_DigestFinal_ex(m_ctx.get(), digest.data(), &size) != 1) {
-            return fail("sha256: OpenSSL digest failed");
-        }
-        static constexpr char digits[] = "0123456789abcdef";
-        std::string out;
-        for (unsigned i = 0; i < size; ++i) {
-            out.push_back(digits[digest[i] >> 4]);
-            out.push_back(digits[digest[i] & 0xf]);
-        }
-        return out;
-    }
-
-private:
-    void update(std::string_view bytes) {
-        m_ok = m_ok && EVP_DigestUpdate(m_ctx.get(), bytes.data(), bytes.size()) == 1;
-    }
-
-    std::unique_ptr<EVP_MD_CTX, DigestDeleter> m_ctx;
-    bool m_ok = false;
-};
+// Each field is length-prefixed, so ("ab", "c") and ("a", "bc") hash differently.
+void hash_field(image::Sha256& hash, std::string_view bytes) {
+    hash.update(std::to_string(bytes.size()) + ":");
+    hash.update(bytes);
+}
 
 Result<std::string> read_init(std::filesystem::path const& path) {
     auto bytes = TRY(base::sys::read_file(path, max_init_bytes));
@@ -83,15 +48,15 @@ Result<InitramfsContents> read_contents(InitramfsRequest const& request) {
 
 Result<std::string> cache_key(std::string const& kernel_version,
                               InitramfsContents const& contents) {
-    Sha256 hash;
-    hash.field(layout_version);
-    hash.field(kernel_version);
+    image::Sha256 hash;
+    hash_field(hash, layout_version);
+    hash_field(hash, kernel_version);
     for (auto const& module : contents.modules) {
-        hash.field(module.name);
-        hash.field(module.bytes);
+        hash_field(hash, module.name);
+        hash_field(hash, module.bytes);
     }
-    hash.field(contents.init);
-    return hash.hex();
+    hash_field(hash, contents.init);
+    return hash.finish().hex;
 }
 
 Result<void> ensure_directory(std::filesystem::path const& dir) {
