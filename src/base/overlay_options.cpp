@@ -15,6 +15,12 @@ void append_escaped(std::string& out, std::string_view path) {
 
 } // namespace
 
+std::string escape_overlay_path(std::string_view path) {
+    std::string escaped;
+    append_escaped(escaped, path);
+    return escaped;
+}
+
 std::string overlay_options(std::string_view lower, std::string_view upper, std::string_view work) {
     std::string options = "lowerdir=";
     append_escaped(options, lower);

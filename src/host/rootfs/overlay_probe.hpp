@@ -9,9 +9,10 @@
 
 namespace microvm::rootfs {
 
-// Mounts the view's overlay (lower = source, upper, work) once, in a forked child inside a
-// private mount namespace, so nothing is ever mounted on the host; the runner, started by this
-// process with the same privileges, will then be able to do the same. Fails with the mount's
+// Makes the view's overlay (lower = source, upper, work) once without attaching it anywhere
+// (fsopen()/fsconfig(); for paths with a comma, a mount in a forked child inside a private mount
+// namespace), so nothing is ever mounted on the host; the runner, started by this process with
+// the same privileges, will then be able to mount it. Fails with the mount's
 // errno when it cannot: no privilege (EPERM), an upper directory on a file system overlayfs
 // cannot write to (EINVAL, e.g. an overlayfs root in a container), no overlayfs (ENODEV).
 // `mountpoint` must be an existing directory; the view's directories must exist.

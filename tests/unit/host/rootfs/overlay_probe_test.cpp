@@ -54,6 +54,25 @@ TEST_F(OverlayProbe, PathsWithSeparatorsMount) {
     EXPECT_TRUE(probe) << probe.error().text();
 }
 
+// Without a comma the probe runs in this process (fsopen/fsconfig), where ':' and '\\' must
+// reach overlayfs escaped just the same.
+TEST_F(OverlayProbe, PathsWithColonsAndBackslashesMountInProcess) {
+    ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay and must run as root";
+    auto view = make("x:y\\z-");
+    auto probe = probe_overlay(view, m_dir->path() / "mnt");
+    EXPECT_TRUE(probe) << probe.error().text();
+}
+
+// With a comma the probe forks; its failures carry the errno all the same.
+TEST_F(OverlayProbe, AForkedProbesFailureCarriesTheMountErrno) {
+    ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay and must run as root";
+    auto view = make("a,b-");
+    fs::remove(view.work_dir);
+    auto probe = probe_overlay(view, m_dir->path() / "mnt");
+    ASSERT_FALSE(probe);
+    EXPECT_EQ(probe.error().errno_value(), ENOENT);
+}
+
 TEST_F(OverlayProbe, FailureCarriesTheMountErrno) {
     auto view = make("");
     fs::remove(view.work_dir);
