@@ -24,8 +24,9 @@ $(ASAN_BUILD)/build.ninja: | deps
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The microvm guest kernel (kernel/microvm.config over tinyconfig), built once per machine and
-# cached where the library finds it (scripts/build-kernel.sh; ~9 minutes on 2 cores).
+# The microvm guest kernel (kernel/microvm.config over tinyconfig, kernel/patches/ applied),
+# built once per machine and cached where the library finds it (scripts/build-kernel.sh; ~9
+# minutes on 2 cores).
 kernel: deps
 	@bash scripts/build-kernel.sh >/dev/null
 
@@ -34,17 +35,17 @@ DISTRO_KERNEL ?= $(shell for k in $$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -r
 	[ -d "/lib/modules/$$(basename $$k | cut -d- -f2-)" ] && { echo $$k; break; }; done)
 
 # Every test: the unit tests under ASan+UBSan, then the whole suite (unit, fakes, real VMs) on
-# the microvm kernel, then the read-only share tests again on the distribution kernel (q35, PCI,
-# modules in the initramfs), so both boot paths stay working.
+# the microvm kernel, then the read-only share, kernel, stop and Debian userland tests again on
+# the distribution kernel (modules in the initramfs), so both boot paths stay working.
 test: build build-asan kernel
 	@echo "== unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
 	@echo "== all tests (guest kernel: $$(bash scripts/build-kernel.sh --path))"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@test -n "$(DISTRO_KERNEL)" || { echo "no distribution kernel with modules in /boot" >&2; exit 1; }
-	@echo "== e2e read-only and kernel tests on the distribution kernel ($(DISTRO_KERNEL))"
+	@echo "== e2e read-only, kernel, stop and Debian userland tests on the distribution kernel ($(DISTRO_KERNEL))"
 	@cd $(BUILD) && MICROVM_KERNEL=$(DISTRO_KERNEL) ctest --output-on-failure -L e2e \
-		-R 'ReadOnly|Kernel\.|Stop\.'
+		-R 'ReadOnly|Kernel\.|Stop\.|DebianUserland\.'
 
 unit: build
 	@cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
