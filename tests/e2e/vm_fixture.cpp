@@ -34,20 +34,24 @@ World make_world() {
     return w;
 }
 
+// Removes the work dir at exit. Made in world() right after the World: statics are destroyed
+// in reverse order of construction, so it runs while the World still exists (a namespace-scope
+// instance, constructed before the lazily made World, would run after it and see nothing).
 struct Cleanup {
+    std::filesystem::path work;
     ~Cleanup() {
-        if (!world().work.empty() && std::getenv("MICROVM_E2E_KEEP") == nullptr) {
+        if (std::getenv("MICROVM_E2E_KEEP") == nullptr) {
             std::error_code ignored;
-            std::filesystem::remove_all(world().work, ignored);
+            std::filesystem::remove_all(work, ignored);
         }
     }
 };
-Cleanup const cleanup;
 
 } // namespace
 
 World const& world() {
     static World const w = make_world();
+    static Cleanup const cleanup{w.work};
     return w;
 }
 
