@@ -40,7 +40,7 @@ DISTRO_KERNEL ?= $(shell for k in $$(ls -1 /boot/vmlinuz-* 2>/dev/null | sort -r
 test: build build-asan kernel
 	@echo "== unit tests (AddressSanitizer + UndefinedBehaviorSanitizer)"
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
-	@echo "== all tests (guest kernel: $$(bash scripts/build-kernel.sh --path))"
+	@echo "== all tests (guest kernel: $$(dirname $$(bash scripts/build-kernel.sh --path)))"
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@test -n "$(DISTRO_KERNEL)" || { echo "no distribution kernel with modules in /boot" >&2; exit 1; }
 	@echo "== e2e read-only, kernel, stop and Debian userland tests on the distribution kernel ($(DISTRO_KERNEL))"

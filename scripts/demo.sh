@@ -41,7 +41,7 @@ attempt "touch /shared/new-file"
 '
 
 echo "== microvm run --rootfs .demo/rootfs -v .demo/shared:/shared:ro -- sh -c '...'"
-echo "   (the first boot builds the initramfs; without usable KVM, QEMU emulates the CPU and a boot takes seconds)"
+echo "   (the first boot builds the initramfs; without usable KVM, QEMU emulates the CPU: a boot takes about a second on the microvm kernel (make kernel), several on the distribution's)"
 echo
 status=0
 "$microvm" run --rootfs "$demo/rootfs" -v "$demo/shared:/shared:ro" -- /bin/sh -c "$guest_script" ||
