@@ -1,6 +1,6 @@
 // The guest kernel the qemu backend picks (the microvm kernel once `make kernel` has built it,
 // else the distribution's; MICROVM_KERNEL overrides both) really boots, and the host's graceful
-// stop reaches the workload on it (the control port: no keyboard on -M microvm).
+// stop reaches the workload on it (over the virtio-serial control port, which needs no keyboard).
 #include <gtest/gtest.h>
 #include <signal.h>
 

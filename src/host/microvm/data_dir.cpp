@@ -4,20 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <system_error>
+
+#include "base/environment.hpp"
 
 namespace microvm {
 
 namespace {
-
-std::optional<std::string> variable(char const* name) {
-    char const* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') {
-        return std::nullopt;
-    }
-    return std::string(value);
-}
 
 bool set(std::optional<std::string> const& value) {
     return value && !value->empty();
@@ -35,9 +28,9 @@ Result<std::filesystem::path> require_absolute(std::filesystem::path path, char 
 
 DataDirEnvironment DataDirEnvironment::from_process() {
     return DataDirEnvironment{
-        .microvm_data_dir = variable("MICROVM_DATA_DIR"),
-        .xdg_data_home = variable("XDG_DATA_HOME"),
-        .home = variable("HOME"),
+        .microvm_data_dir = base::environment_variable("MICROVM_DATA_DIR"),
+        .xdg_data_home = base::environment_variable("XDG_DATA_HOME"),
+        .home = base::environment_variable("HOME"),
     };
 }
 

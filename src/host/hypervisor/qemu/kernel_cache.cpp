@@ -3,9 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <system_error>
 
+#include "base/environment.hpp"
 #include "host/hypervisor/qemu/kernel.hpp"
 #include "host/image/store/digest.hpp"
 
@@ -20,14 +20,6 @@ namespace {
 constexpr std::size_t hash_digits = 16;
 constexpr char kernel_file[] = "bzImage";
 constexpr char system_cache[] = "/var/cache/microvm/kernels";
-
-std::optional<std::string> variable(char const* name) {
-    char const* value = std::getenv(name);
-    if (value == nullptr || *value == '\0') {
-        return std::nullopt;
-    }
-    return std::string(value);
-}
 
 bool is_absolute(std::optional<std::string> const& value) {
     return value && value->starts_with('/');
@@ -50,7 +42,7 @@ std::string kernel_cache_key(std::string_view source_version, std::string_view f
 }
 
 KernelCacheEnvironment kernel_cache_environment() {
-    auto home = variable("HOME");
+    auto home = base::environment_variable("HOME");
     if (!home) {
         // A caller with a scrubbed environment (a service, a test harness) is still this user.
         if (passwd const* entry = ::getpwuid(::getuid()); entry != nullptr && entry->pw_dir) {
@@ -58,8 +50,8 @@ KernelCacheEnvironment kernel_cache_environment() {
         }
     }
     return {
-        .microvm_kernel_cache = variable("MICROVM_KERNEL_CACHE"),
-        .xdg_cache_home = variable("XDG_CACHE_HOME"),
+        .microvm_kernel_cache = base::environment_variable("MICROVM_KERNEL_CACHE"),
+        .xdg_cache_home = base::environment_variable("XDG_CACHE_HOME"),
         .home = std::move(home),
     };
 }

@@ -36,9 +36,9 @@ struct QemuBackendOptions {
     std::optional<std::vector<std::string>> runner_env;
 };
 
-// The qemu machine for a kernel: q35 for every kernel today. A distribution kernel needs PCI
-// (its virtio-mmio is a module that is not in the initramfs); the microvm kernel would boot on
-// -M microvm, but that machine hangs under TCG at TSC calibration (see the definition).
+// The qemu machine for a kernel: q35 for every kernel. A distribution kernel needs PCI (its
+// virtio-mmio is a module that is not in the initramfs); for the microvm kernel -M microvm is no
+// faster under TCG than q35 with qboot and has problems of its own (see the definition).
 std::string machine_for(GuestKernel const& kernel);
 
 class QemuBackend final : public Backend {
