@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
     # build
     build-essential cmake ninja-build pkg-config clang-format
+    # make fuzz: libFuzzer and the sanitizers' runtimes (clang 14 cannot compile libstdc++ 12's
+    # <expected>, see the top CMakeLists.txt)
+    clang-16 libclang-rt-16-dev
     # libraries (DESIGN.md §5: use the library made for the job)
     nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libarchive-dev
     libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev
