@@ -243,7 +243,8 @@ Result<RunnerConfig> parse_runner_config(std::string_view text) {
     json root;
     try {
         root = json::parse(text);
-    } catch (json::parse_error const& error) {
+    } catch (json::exception const& error) {
+        // Not only parse_error: a number too large for a double is out_of_range (406).
         // nlohmann prefixes "[json.exception.parse_error.101] "; the rest says where and why.
         std::string what = error.what();
         if (auto end = what.find("] "); what.starts_with("[json.exception") && end != what.npos) {

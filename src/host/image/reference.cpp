@@ -279,9 +279,32 @@ std::string_view transport_name(Transport transport) {
     return "unknown";
 }
 
+namespace {
+
+// The local transport that "PREFIX:..." names, if any.
+std::optional<Transport> local_transport(std::string_view prefix) {
+    for (Transport const transport :
+         {Transport::oci_layout, Transport::oci_archive, Transport::docker_archive}) {
+        if (prefix == transport_name(transport)) {
+            return transport;
+        }
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
 std::string Source::to_string() const {
     if (transport == Transport::registry) {
-        return reference ? reference->to_string() : "";
+        if (!reference) {
+            return "";
+        }
+        // A registry whose host is a transport's name ("oci:5000/app") keeps the "docker://"
+        // that parse_source() needed to read it as a registry.
+        std::string text = reference->to_string();
+        bool const reads_as_transport =
+            local_transport(std::string_view(text).substr(0, text.find(':'))).has_value();
+        return reads_as_transport ? "docker://" + text : text;
     }
     std::string out = std::string(transport_name(transport)) + ":" + path.string();
     if (transport == Transport::docker_archive) {
@@ -302,17 +325,13 @@ Result<Source> parse_source(std::string_view text) {
     }
     std::size_t const colon = text.find(':');
     std::string_view const prefix = colon == std::string_view::npos ? "" : text.substr(0, colon);
-    Source source;
-    if (prefix == "oci") {
-        source.transport = Transport::oci_layout;
-    } else if (prefix == "oci-archive") {
-        source.transport = Transport::oci_archive;
-    } else if (prefix == "docker-archive") {
-        source.transport = Transport::docker_archive;
-    } else {
+    std::optional<Transport> const local = local_transport(prefix);
+    if (!local) {
         auto ref = TRY(parse_reference(text));
         return registry_source(std::move(ref));
     }
+    Source source;
+    source.transport = *local;
 
     auto const bad = [&](std::string const& why) {
         return fail("invalid image source \"" + std::string(text) + "\": " + why);

@@ -393,6 +393,15 @@ TEST_F(RunnerConfigTest, RejectsTextThatIsNotAnObject) {
         << result.error().text();
 }
 
+TEST_F(RunnerConfigTest, NumberTooLargeIsAnErrorNotAnException) {
+    // Found by tests/fuzz/runner_config_fuzz.cpp: nlohmann throws out_of_range, not
+    // parse_error, for a number a double cannot hold, and the exception ended the runner.
+    auto result = parse_runner_config("{\"ram_mib\": 5e555}");
+    ASSERT_FALSE(result);
+    EXPECT_TRUE(result.error().text().starts_with("not valid JSON: number overflow"))
+        << result.error().text();
+}
+
 TEST_F(RunnerConfigTest, LoadNamesTheFile) {
     auto file = path() / "runner.json";
     json document = minimal();

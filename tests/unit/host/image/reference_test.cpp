@@ -121,6 +121,20 @@ TEST(Source, BareAndDockerTransportAreRegistry) {
     EXPECT_EQ(docker->to_string(), "127.0.0.1:5055/test/app:1");
 }
 
+TEST(Source, RegistryNamedLikeATransportKeepsDockerPrefix) {
+    // Found by tests/fuzz/reference_fuzz.cpp: a registry host "oci" with a port printed as
+    // "oci:5/app:latest", which parses back as an OCI layout directory.
+    for (std::string text :
+         {"docker://oci:5/app", "docker://oci-archive:5/a", "docker://docker-archive:5/a"}) {
+        auto source = parse_source(text);
+        ASSERT_TRUE(source) << text;
+        EXPECT_EQ(source->to_string(), text + ":latest");
+        auto again = parse_source(source->to_string());
+        ASSERT_TRUE(again) << text;
+        EXPECT_EQ(*again, *source) << text;
+    }
+}
+
 TEST(Source, OciLayout) {
     auto plain = parse_source("oci:/tmp/layout");
     ASSERT_TRUE(plain);
