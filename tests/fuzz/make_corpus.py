@@ -188,6 +188,17 @@ AUTH_CHALLENGE = {
     "no_value": "Bearer realm",
 }
 
+# tests/unit/host/image/registry/response_error_test.cpp, auth_challenge_test.cpp (tokens).
+REGISTRY_RESPONSE = {
+    "errors": '{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"},{"code":"X"}]}',
+    "error_types": '{"errors":[{"code":404,"message":["x"]},{"code":1}]}',
+    "text": "oops\n",
+    "html": "<html><body>502 Bad Gateway</body></html>",
+    "token": '{"token":"t1","access_token":"a1","expires_in":300}',
+    "access_token": '{"token":"","access_token":"a1"}',
+    "token_types": '{"token":7,"access_token":{"x":1}}',
+}
+
 # tests/unit/host/hypervisor/qemu/modules_test.cpp: "<modules.dep>\0<modules.builtin>".
 DEBIAN_DEP = (
     "kernel/fs/fuse/fuse.ko:\n"
@@ -324,6 +335,7 @@ TARGETS = {
     "user": USER,
     "auth_file": AUTH_FILE,
     "auth_challenge": AUTH_CHALLENGE,
+    "registry_response": REGISTRY_RESPONSE,
     "modules_dep": MODULES_DEP,
     "exit_status": EXIT_STATUS,
     "runner_report": RUNNER_REPORT,

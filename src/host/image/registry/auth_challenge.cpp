@@ -1,6 +1,7 @@
 #include "host/image/registry/auth_challenge.hpp"
 
 #include <cctype>
+#include <nlohmann/json.hpp>
 
 namespace microvm::image::registry {
 
@@ -100,6 +101,22 @@ Result<AuthChallenge> parse_auth_challenge(std::string_view header) {
         return fail("malformed WWW-Authenticate " + quoted + ": Bearer challenge has no realm");
     }
     return challenge;
+}
+
+std::string token_from_response(std::string_view body) {
+    auto const doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!doc.is_object()) {
+        return {};
+    }
+    for (char const* key : {"token", "access_token"}) {
+        // Not json::value(key, ""), which throws when the value is not a string.
+        if (auto field = doc.find(key); field != doc.end() && field->is_string()) {
+            if (auto token = field->get<std::string>(); !token.empty()) {
+                return token;
+            }
+        }
+    }
+    return {};
 }
 
 } // namespace microvm::image::registry

@@ -26,4 +26,9 @@ struct AuthChallenge {
 // on a Bearer challenge without a realm, and on malformed syntax (an unterminated quote).
 Result<AuthChallenge> parse_auth_challenge(std::string_view header);
 
+// The token in a token server's answer to a Bearer challenge: {"token": "..."}, else OAuth's
+// {"access_token": "..."}. Empty when the body is not a JSON object holding either as a
+// non-empty string.
+std::string token_from_response(std::string_view body);
+
 } // namespace microvm::image::registry

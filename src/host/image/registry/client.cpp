@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "host/image/registry/auth_challenge.hpp"
@@ -188,14 +187,7 @@ Result<void> RegistryClient::authenticate(HttpClient& http, HttpResponse const& 
     if (response.body.size() > max_token_response_bytes) {
         return fail("fetch token from " + realm + ": response too large");
     }
-    auto doc = nlohmann::json::parse(response.body, nullptr, /*allow_exceptions=*/false);
-    std::string token;
-    if (doc.is_object()) {
-        token = doc.value("token", "");
-        if (token.empty()) {
-            token = doc.value("access_token", "");
-        }
-    }
+    std::string const token = token_from_response(response.body);
     if (token.empty()) {
         return fail("fetch token from " + realm + ": the response holds no token");
     }

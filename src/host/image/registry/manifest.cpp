@@ -39,8 +39,21 @@ Result<Descriptor> parse_descriptor(json const& j, std::string const& what) {
     d.digest = TRY_CTX(Digest::parse(digest->get<std::string>()), what);
     d.size = size->get<std::uint64_t>();
     if (auto platform = j.find("platform"); platform != j.end() && platform->is_object()) {
-        d.platform = Platform{platform->value("os", ""), platform->value("architecture", ""),
-                              platform->value("variant", "")};
+        d.platform = Platform{};
+        std::pair<char const*, std::string*> const fields[] = {
+            {"os", &d.platform->os},
+            {"architecture", &d.platform->architecture},
+            {"variant", &d.platform->variant},
+        };
+        for (auto const& [key, out] : fields) {
+            // Not json::value(key, ""), which throws when the value is not a string.
+            if (auto field = platform->find(key); field != platform->end()) {
+                if (!field->is_string()) {
+                    return fail(what + " has a platform whose " + key + " is not a string");
+                }
+                *out = field->get<std::string>();
+            }
+        }
     }
     return d;
 }

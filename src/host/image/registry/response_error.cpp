@@ -59,9 +59,18 @@ std::vector<RegistryError> parse_error_body(std::string_view body) {
     if (list == doc.end() || !list->is_array()) {
         return errors;
     }
+    // A field that is not a string counts as absent (json::value(key, "") would throw), and an
+    // error with neither is not one.
+    auto const text = [](nlohmann::json const& e, char const* key) {
+        auto field = e.find(key);
+        return field != e.end() && field->is_string() ? field->get<std::string>() : std::string();
+    };
     for (auto const& e : *list) {
         if (e.is_object()) {
-            errors.push_back({e.value("code", ""), e.value("message", "")});
+            RegistryError error{text(e, "code"), text(e, "message")};
+            if (!error.code.empty() || !error.message.empty()) {
+                errors.push_back(std::move(error));
+            }
         }
     }
     return errors;

@@ -43,5 +43,21 @@ TEST(RegistryAuthChallenge, Malformed) {
     EXPECT_FALSE(parse_auth_challenge(R"(Bearer realm)"));
 }
 
+TEST(RegistryTokenResponse, TokenOrAccessToken) {
+    EXPECT_EQ(token_from_response(R"({"token":"t1","access_token":"a1"})"), "t1");
+    EXPECT_EQ(token_from_response(R"({"token":"","access_token":"a1"})"), "a1");
+    EXPECT_EQ(token_from_response(R"({"access_token":"a1","expires_in":300})"), "a1");
+    EXPECT_EQ(token_from_response(R"({"expires_in":300})"), "");
+    EXPECT_EQ(token_from_response("<html>"), "");
+    EXPECT_EQ(token_from_response(R"(["token"])"), "");
+}
+
+TEST(RegistryTokenResponse, TokenThatIsNotAStringCountsAsNone) {
+    // Found by fuzzing the registry's responses: json::value("token", "") threw on these.
+    EXPECT_EQ(token_from_response(R"({"token":7})"), "");
+    EXPECT_EQ(token_from_response(R"({"token":null,"access_token":"a1"})"), "a1");
+    EXPECT_EQ(token_from_response(R"({"access_token":{"x":1}})"), "");
+}
+
 } // namespace
 } // namespace microvm::image::registry

@@ -89,6 +89,16 @@ TEST(ImageIndexParse, ParsesEntriesWithPlatforms) {
     EXPECT_FALSE(parse_image_index(R"({"manifests":[{"digest":"sha256:x"}]})", "x"));
 }
 
+TEST(ImageIndexParse, PlatformFieldThatIsNotAStringIsAnError) {
+    // Found by tests/fuzz/manifest_fuzz.cpp: json::value("os", "") threw on a number.
+    std::string text = R"({"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json",
+        "digest":"sha256:)" +
+                       hex_a + R"(","size":5,"platform":{"os":5,"architecture":"amd64"}}]})";
+    auto index = parse_image_index(text, media_type::oci_index);
+    ASSERT_FALSE(index);
+    EXPECT_EQ(index.error().text(), "index entry 0 has a platform whose os is not a string");
+}
+
 TEST(ImageConfigCreated, Created) {
     EXPECT_EQ(config_created(R"({"created":"2026-01-02T03:04:05Z"})"), "2026-01-02T03:04:05Z");
     EXPECT_EQ(config_created("{}"), "");
