@@ -1,6 +1,7 @@
 // The one error type of microvm, shared by the library, the runner and the guest init.
 //
-// Every function that can fail returns `microvm::Result<T>` (a `std::expected<T, Error>`).
+// Every function that can fail returns `microvm::Result<T>` (a `std::expected<T, Error>` that
+// must not be discarded).
 // An Error is created where the failure happens, with the operation and the object it
 // concerns ("open /etc/microvm.json"), and each layer above may add one clause of context
 // with `Error::context()`, so the final message reads outer-to-inner:
@@ -37,7 +38,20 @@ public:
         return std::move(*this);
     }
 
-    // The full message: every context clause (outermost first), then the root cause.
+    // Records a second failure that happened while handling this one (a cleanup that failed
+    // too), without replacing this error's root cause or errno: text() then ends with
+    // "; <clause>: <other's text>". Returns the error for chaining.
+    Error& also(std::string const& clause, Error const& other) & {
+        m_also.push_back(clause + ": " + other.text());
+        return *this;
+    }
+    Error&& also(std::string const& clause, Error const& other) && {
+        m_also.push_back(clause + ": " + other.text());
+        return std::move(*this);
+    }
+
+    // The full message: every context clause (outermost first), the root cause, then what
+    // also() recorded.
     std::string text() const;
 
     // The root cause without any context clause.
@@ -52,10 +66,32 @@ private:
     std::string m_root;
     int m_errno = 0;
     std::vector<std::string> m_context; // innermost first
+    std::vector<std::string> m_also;    // in the order they happened
 };
 
+// A std::expected that the compiler makes the caller look at: the type itself is [[nodiscard]],
+// so every function returning one warns (an error with -Werror) when its result is dropped,
+// without each declaration having to say so. Where ignoring a failure is right, the caller
+// writes `(void)call();` with a comment saying why.
+//
+// It is a std::expected in every other way (TRY, comparisons, `std::unexpected` and values
+// convert as before) and a std::expected<T, E> built elsewhere converts to it.
+template <typename T, typename E>
+class [[nodiscard]] Expected : public std::expected<T, E> {
+    using Base = std::expected<T, E>;
+
+public:
+    using Base::Base;
+    using Base::operator=;
+
+    constexpr Expected() = default;
+    constexpr Expected(Base const& other) : Base(other) {}
+    constexpr Expected(Base&& other) : Base(std::move(other)) {}
+};
+
+// What every function that can fail returns.
 template <typename T>
-using Result = std::expected<T, Error>;
+using Result = Expected<T, Error>;
 
 // Shorthand for returning an error: `return fail("root_path is required");`
 inline std::unexpected<Error> fail(std::string text) {

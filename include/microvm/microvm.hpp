@@ -41,10 +41,13 @@ enum class Enforcement {
     // By the host-side file server and by the guest's MS_RDONLY (the default, fail closed).
     host_and_guest,
     // By the guest's MS_RDONLY alone: the caller allowed it (ReadOnlyPolicy::allow_guest_only)
-    // and the engine could not enforce it on the host, or has not said yet that it could.
+    // and the engine reported that it cannot enforce it on the host.
     guest_only,
+    // A read-only share whose runner has not reported yet what enforces it (the VM is still
+    // starting, or its runner died first). Never taken for host_and_guest.
+    unknown,
 };
-// "", "host+guest", "guest-only".
+// "", "host+guest", "guest-only", "unknown".
 char const* to_string(Enforcement enforcement);
 
 struct MountInfo {
@@ -121,6 +124,9 @@ public:
     std::filesystem::path console_log_path() const;
 
     bool alive() const;
+    // True once the VM's runner has reported its VMM up (every share set up with the
+    // enforcement the runner then reports); false before, and when it failed first.
+    bool vmm_started() const;
     // The VM's persisted state, brought up to date: a runner found dead (checked by its
     // identity, not its PID alone) is recorded as exited with what its result file says.
     Result<VmInfo> status() const;

@@ -1,12 +1,17 @@
 #include "base/child.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <utility>
+
+#include "base/sys.hpp"
 
 namespace microvm::base {
 
@@ -15,6 +20,46 @@ namespace {
 void reap(pid_t pid) noexcept {
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
+}
+
+// The background reaper does nothing but wait, so a small stack will do (glibc's default is
+// 8 MiB of address space per thread).
+constexpr std::size_t reaper_stack_bytes = 64 * 1024;
+
+// Owns the pidfd (the descriptor number, passed through pthread_create's void*).
+void* reap_pidfd(void* argument) {
+    int const pidfd = static_cast<int>(reinterpret_cast<std::intptr_t>(argument));
+    siginfo_t info{};
+    // ECHILD: something else in the program reaped it first; nothing is left to do.
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) < 0 &&
+           errno == EINTR) {
+    }
+    ::close(pidfd);
+    return nullptr;
+}
+
+// Starts a detached thread that reaps the process behind `pidfd`, taking the descriptor.
+// False (the descriptor untouched) when no thread could be started.
+bool start_reaper(int pidfd) noexcept {
+    pthread_attr_t attributes;
+    if (::pthread_attr_init(&attributes) != 0) {
+        return false;
+    }
+    ::pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    ::pthread_attr_setstacksize(&attributes,
+                                std::max<std::size_t>(reaper_stack_bytes, PTHREAD_STACK_MIN));
+    // A new thread inherits its creator's signal mask: block everything for it, then restore.
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+    pthread_t thread;
+    int const created =
+        ::pthread_create(&thread, &attributes, reap_pidfd,
+                         reinterpret_cast<void*>(static_cast<std::intptr_t>(pidfd)));
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    ::pthread_attr_destroy(&attributes);
+    return created == 0;
 }
 
 } // namespace
@@ -39,14 +84,13 @@ Result<Child> Child::adopt(pid_t pid, KillScope scope) {
     if (pid <= 1) {
         return fail("adopt: not a child process: pid " + std::to_string(pid));
     }
-    int const fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd < 0) {
-        int const error = errno;
+    auto pidfd = sys::pidfd_open(pid);
+    if (!pidfd) {
         ::kill(scope == KillScope::process_group ? -pid : pid, SIGKILL);
         reap(pid);
-        return fail_errno("pidfd_open " + std::to_string(pid), error);
+        return std::unexpected(std::move(pidfd.error()));
     }
-    return Child(pid, Fd(fd), scope);
+    return Child(pid, std::move(*pidfd), scope);
 }
 
 Child::Child(Child&& other) noexcept
@@ -133,6 +177,18 @@ void Child::kill_and_reap() noexcept {
 
 pid_t Child::detach() {
     pid_t const pid = m_pid;
+    forget();
+    return pid;
+}
+
+pid_t Child::reap_in_background() noexcept {
+    pid_t const pid = m_pid;
+    if (!owned()) {
+        return pid;
+    }
+    if (start_reaper(m_pidfd.get())) {
+        (void)m_pidfd.release(); // the reaper thread closes it
+    }
     forget();
     return pid;
 }

@@ -39,9 +39,10 @@ enum class KillScope {
 // Owns a child process until it has been reaped. A pidfd comes with it so that a poll() loop can
 // wait for several children and signals at once.
 //
-// The owner ends a Child one of three ways: wait() for it, kill it (which also reaps it), or
-// detach() it. One destroyed while it is still owned is killed with SIGKILL and reaped, so that
-// no process outlives its owner by accident and no zombie is left.
+// The owner ends a Child one of four ways: wait() for it, kill it (which also reaps it),
+// reap_in_background() (it keeps running; nobody waits for its status), or detach() it. One
+// destroyed while it is still owned is killed with SIGKILL and reaped, so that no process outlives
+// its owner by accident and no zombie is left.
 class Child {
 public:
     // Adopts `pid`, a child of this process that nothing else reaps. If no pidfd can be opened
@@ -75,6 +76,17 @@ public:
     // Gives up ownership without waiting: the process keeps running and the caller becomes
     // responsible for reaping it. Returns its pid.
     pid_t detach();
+    // Gives up ownership of a process that is to keep running while nobody waits for its
+    // status (a VM whose handle is dropped): a detached thread of this process waits for it
+    // and reaps it when it exits, so it does not stay a zombie until this process exits.
+    //
+    // Sound inside any program: the thread waits on the pidfd (waitid P_PIDFD), so it reaps
+    // this process only, never a later one given the same PID; if the program reaps the child
+    // first (waitpid(-1) in a SIGCHLD handler) the thread just ends. It has every signal
+    // blocked, so no signal meant for the program is delivered to it, and a small stack; it
+    // costs a sleeping thread per such process until that process exits. When no thread can be
+    // started the process is left running as detach() leaves it. Returns its pid.
+    pid_t reap_in_background() noexcept;
 
 private:
     Child(pid_t pid, Fd pidfd, KillScope scope)

@@ -15,6 +15,10 @@ std::string Error::text() const {
         out += ": ";
         out += std::strerror(m_errno);
     }
+    for (auto const& also : m_also) {
+        out += "; ";
+        out += also;
+    }
     return out;
 }
 

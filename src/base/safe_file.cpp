@@ -113,7 +113,7 @@ Result<Fd> open_in_root(Fd const& root, std::string_view relative, int flags, mo
     return fd;
 }
 
-Result<void> mkdirs_in_root(Fd const& root, std::string_view relative_dir, mode_t mode) {
+Result<void> mkdirs_no_follow(Fd const& root, std::string_view relative_dir, mode_t mode) {
     auto parts = TRY(split(relative_dir));
     std::string const whole = join(parts, parts.size());
     std::string const op = "mkdirs " + whole;

@@ -39,22 +39,23 @@ enum class Resolve {
 // Opens the directory `path` (trusted: it is the host's own path, so symlinks in it are
 // followed) as an O_PATH descriptor to resolve other paths against. Fails when it does not
 // exist or is not a directory.
-[[nodiscard]] Result<Fd> open_root(std::filesystem::path const& path);
+Result<Fd> open_root(std::filesystem::path const& path);
 
 // openat2(2) of `relative` below `root` with `flags` (O_CLOEXEC is always added), `mode` (used
 // only with O_CREAT) and `policy`. With O_CREAT and Resolve::in_root, a dangling symlink at the
 // leaf creates its target inside the root; with Resolve::no_symlinks it is an error.
 // Fails with the kernel's errno: ELOOP for a symlink under no_symlinks, EXDEV for an escape.
-[[nodiscard]] Result<Fd> open_in_root(Fd const& root, std::string_view relative, int flags,
-                                      mode_t mode = 0, Resolve policy = Resolve::no_symlinks);
+Result<Fd> open_in_root(Fd const& root, std::string_view relative, int flags, mode_t mode = 0,
+                        Resolve policy = Resolve::no_symlinks);
 
 // Creates the directory `relative_dir` below `root` and any missing parents, one component at
 // a time (mkdirat on a parent descriptor), with `mode` filtered by the umask as mkdir(2) does.
 // Existing directories are kept as they are. Fails, without creating anything beyond the
 // failing component, when a component is a symlink (ELOOP: never followed, even one that
 // points inside the root), is not a directory (ENOTDIR), or is "..".
-[[nodiscard]] Result<void> mkdirs_in_root(Fd const& root, std::string_view relative_dir,
-                                          mode_t mode);
+// For paths the image may have planted symlinks on the way to, and that should be followed as
+// the guest would, see mkdirs_resolving_in_root() (base/safe_tree.hpp).
+Result<void> mkdirs_no_follow(Fd const& root, std::string_view relative_dir, mode_t mode);
 
 // Replaces the file `relative` below `root` with `bytes` atomically: the bytes go to a fresh
 // temporary file in the same directory, which is given exactly `mode` (not filtered by the
@@ -64,15 +65,13 @@ enum class Resolve {
 // directory is an error (EISDIR). Because the leaf is replaced rather than rewritten, a leaf
 // that is a hard link to another file (say, into the image cache) leaves that file untouched.
 // On failure the leaf is unchanged and the temporary file is removed.
-[[nodiscard]] Result<void> write_file_in_root(Fd const& root, std::string_view relative,
-                                              std::string_view bytes, mode_t mode,
-                                              Resolve parent_policy = Resolve::no_symlinks);
+Result<void> write_file_in_root(Fd const& root, std::string_view relative, std::string_view bytes,
+                                mode_t mode, Resolve parent_policy = Resolve::no_symlinks);
 
 // Reads the regular file `relative` below `root`, resolved with `policy`. Fails when it is
 // not a regular file (a FIFO or device node an image planted is never opened for reading, so
 // it cannot block or have side effects) or holds more than `max_bytes` (EFBIG).
-[[nodiscard]] Result<std::string> read_file_in_root(Fd const& root, std::string_view relative,
-                                                    std::size_t max_bytes,
-                                                    Resolve policy = Resolve::no_symlinks);
+Result<std::string> read_file_in_root(Fd const& root, std::string_view relative,
+                                      std::size_t max_bytes, Resolve policy = Resolve::no_symlinks);
 
 } // namespace microvm::base

@@ -214,7 +214,7 @@ Result<Fd> make_dirs(Fd const& root, std::vector<std::string> const& parts, mode
 
 } // namespace
 
-Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir, mode_t mode) {
+Result<Fd> mkdirs_resolving_in_root(Fd const& root, std::string_view relative_dir, mode_t mode) {
     auto const parts = TRY(components(relative_dir));
     return make_dirs(root, parts, mode, 0);
 }

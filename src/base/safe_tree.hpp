@@ -29,8 +29,8 @@ namespace microvm::base {
 // directory, provided the link's own path crosses no symlink (otherwise EEXIST).
 // Fails when a component exists and is not a directory (ENOTDIR), on more than 40 levels of
 // symlinks (ELOOP), or on a ".." component.
-[[nodiscard]] Result<Fd> make_dirs_in_root(Fd const& root, std::string_view relative_dir,
-                                           mode_t mode);
+// To refuse every symlink instead, see mkdirs_no_follow() (base/safe_file.hpp).
+Result<Fd> mkdirs_resolving_in_root(Fd const& root, std::string_view relative_dir, mode_t mode);
 
 // The parent directory and the last component of a path below a root: "a/b/c" gives the
 // parent "a/b" and the leaf "c". Paths are normalized first ("/a//b/" is "a/b").
@@ -39,7 +39,7 @@ struct SplitPath {
     std::string leaf;   // empty for the root itself
 };
 // Fails on a ".." component or a NUL byte (EINVAL).
-[[nodiscard]] Result<SplitPath> split_in_root(std::string_view relative);
+Result<SplitPath> split_in_root(std::string_view relative);
 
 // Removes the entry `name` of the directory `dir` (a borrowed descriptor, O_PATH is fine). A
 // symlink is removed, never followed; a directory is removed with everything below it. A
@@ -49,13 +49,13 @@ struct SplitPath {
 // directories inside the tree meanwhile (true of a private unpack directory). Directories
 // that deny their owner access (mode 0500, 0000) are made accessible first, so this works
 // without root as well.
-[[nodiscard]] Result<void> remove_at(int dir, std::string const& name);
+Result<void> remove_at(int dir, std::string const& name);
 
 // Removes every entry of the directory `dir` and keeps the directory itself.
-[[nodiscard]] Result<void> empty_directory(int dir, std::string_view what);
+Result<void> empty_directory(int dir, std::string_view what);
 
 // Removes the host path `path` and everything below it, as remove_at() does (symlinks inside
 // are never followed); `path` itself is trusted. A missing path is not an error.
-[[nodiscard]] Result<void> remove_tree(std::filesystem::path const& path);
+Result<void> remove_tree(std::filesystem::path const& path);
 
 } // namespace microvm::base

@@ -147,6 +147,29 @@ Result<std::string> read_all(int fd, std::size_t max_bytes, std::string_view wha
     }
 }
 
+Result<std::vector<std::string>> list_directory(std::filesystem::path const& path) {
+    std::vector<std::string> names;
+    std::error_code error;
+    // The error_code overloads throughout: a range-for would throw from operator++.
+    for (std::filesystem::directory_iterator it(path, error), end; !error && it != end;
+         it.increment(error)) {
+        names.push_back(it->path().filename().string());
+    }
+    if (error) {
+        return fail_errno("list " + path.string(), error.value());
+    }
+    return names;
+}
+
+Result<Fd> pidfd_open(pid_t pid) {
+    // Debian 12's glibc has no wrapper, so the system call is made directly.
+    long const fd = ::syscall(SYS_pidfd_open, pid, 0U);
+    if (fd < 0) {
+        return fail_errno("pidfd_open " + std::to_string(pid));
+    }
+    return Fd(static_cast<int>(fd));
+}
+
 Result<std::string> read_file(std::filesystem::path const& path, std::size_t max_bytes) {
     Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
@@ -43,6 +44,17 @@ Result<void> write_all(int fd, std::string_view bytes, std::string_view what);
 // Reads until end of file. Fails with EFBIG when the file holds more than `max_bytes`, so a
 // hostile or corrupt file cannot make the caller allocate without bound.
 Result<std::string> read_all(int fd, std::size_t max_bytes, std::string_view what);
+
+// The names in the directory `path`, without "." and "..", in the order the file system gives
+// them. Never throws: a directory that cannot be opened, or whose reading fails part way (one
+// removed while it is read gives ENOENT, as does /proc/PID/fd of a process that exits
+// meanwhile), is an error that names `path` and keeps the errno.
+Result<std::vector<std::string>> list_directory(std::filesystem::path const& path);
+
+// pidfd_open(2) (Linux 5.3): a descriptor on the process `pid` that, unlike the PID, can never
+// come to mean a later process given the same number. Close-on-exec, as every pidfd is. Fails
+// with ESRCH when there is no such process.
+Result<Fd> pidfd_open(pid_t pid);
 
 // Opens a host file the caller chose (not one inside an untrusted root: use the safe-file
 // layer for those) and reads it whole, with read_all()'s bound.

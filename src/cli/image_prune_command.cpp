@@ -2,8 +2,8 @@
 
 #include <iostream>
 
+#include "cli/human_units.hpp"
 #include "cli/image_store.hpp"
-#include "cli/images_command.hpp"
 #include "host/image/store/prune.hpp"
 
 namespace microvm::cli {

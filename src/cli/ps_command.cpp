@@ -4,7 +4,7 @@
 #include <iostream>
 #include <memory>
 
-#include "cli/images_command.hpp"
+#include "cli/human_units.hpp"
 #include "cli/table.hpp"
 #include "cli/vm_format.hpp"
 #include "host/state/vm_record.hpp"

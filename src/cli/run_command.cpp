@@ -87,7 +87,12 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
         ++rest;
     }
     if (!args.rootfs.empty()) {
-        options.rootfs = std::filesystem::absolute(args.rootfs).lexically_normal();
+        std::error_code error;
+        auto const absolute = std::filesystem::absolute(args.rootfs, error);
+        if (error) {
+            return fail_errno("--rootfs " + args.rootfs, error.value());
+        }
+        options.rootfs = absolute.lexically_normal();
     } else {
         if (rest == positional.end()) {
             return fail("an image or --rootfs DIR is required");
@@ -106,13 +111,13 @@ std::string generated_name() {
     return std::string("microvm-") + suffix;
 }
 
-// `run -d` returns once the VM is running: its VMM has started (which creates the console log
-// as it opens it). A runner that ends before that failed to start the VM: its error is run's.
+// `run -d` returns once the VM is running: its runner has reported the VMM started. A runner
+// that ends before that failed to start the VM: its error is run's.
 constexpr auto detach_start_limit = std::chrono::minutes(5);
 
 Result<int> run_detached(Vm& vm) {
     auto const give_up = std::chrono::steady_clock::now() + detach_start_limit;
-    while (vm.alive() && !std::filesystem::exists(vm.console_log_path())) {
+    while (vm.alive() && !vm.vmm_started()) {
         if (std::chrono::steady_clock::now() > give_up) {
             std::cerr << "microvm run: warning: vm " << vm.name()
                       << " has not started its VMM yet; see microvm logs --console " << vm.name()

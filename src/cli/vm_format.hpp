@@ -24,7 +24,7 @@ std::string mounts_text(VmInfo const& info);
 
 // One VM as `ps --format json` and `inspect` print it: configuration, state (status, exit
 // code or error, times, the runner's PID) and every mount with read_only and where it is
-// enforced ("host+guest", "guest-only").
+// enforced ("host+guest", "guest-only", "unknown").
 nlohmann::json vm_json(VmInfo const& info);
 
 } // namespace microvm::cli

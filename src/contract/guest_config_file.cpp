@@ -36,7 +36,7 @@ Result<void> write_guest_config(std::filesystem::path const& root_dir, GuestConf
     std::filesystem::path const relative(guest_config_relative_path);
     std::string const op = "write " + (root_dir / relative).string();
     base::Fd root = TRY_CTX(base::open_root(root_dir), op);
-    TRY_CTX(base::mkdirs_in_root(root, relative.parent_path().string(), 0755), op);
+    TRY_CTX(base::mkdirs_no_follow(root, relative.parent_path().string(), 0755), op);
     TRY_CTX(base::write_file_in_root(root, relative.string(), serialize(config), 0644), op);
     return {};
 }

@@ -17,14 +17,13 @@ inline constexpr std::size_t max_guest_config_bytes = 4 * 1024 * 1024;
 // file (ENOENT) yields the defaults. Any other failure to read it, a file that is not a
 // regular file or is larger than max_guest_config_bytes, and any parse error fail with a
 // message naming the file; the caller must then stop rather than boot with defaults.
-[[nodiscard]] Result<GuestConfig> read_guest_config(std::filesystem::path const& path);
+Result<GuestConfig> read_guest_config(std::filesystem::path const& path);
 
 // Writes `config` to etc/microvm.json (mode 0644) below the rootfs `root_dir`, creating etc
 // (0755) when missing, atomically and through the safe-file layer: an etc that is a symlink
 // (to a host directory or anywhere else) is an error, and a microvm.json that is a symlink is
 // replaced, never followed, so nothing outside `root_dir` is ever written. Fails naming the
 // file when root_dir is missing, etc is a symlink or not a directory, or a write fails.
-[[nodiscard]] Result<void> write_guest_config(std::filesystem::path const& root_dir,
-                                              GuestConfig const& config);
+Result<void> write_guest_config(std::filesystem::path const& root_dir, GuestConfig const& config);
 
 } // namespace microvm::contract

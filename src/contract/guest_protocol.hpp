@@ -24,6 +24,12 @@ inline constexpr char control_stop_request[] = "stop\n";
 inline constexpr char initramfs_module_dir[] = "/lib/modules";
 inline constexpr char initramfs_module_list[] = "/etc/microvm-modules";
 
+// The libkrun engine: where the host puts microvm-init in the VM's own layer of its root
+// (never in the image; runner.json libkrun.init names it), and the argument that tells
+// microvm-init it was started by libkrun's init rather than as PID 1 of an initramfs.
+inline constexpr char libkrun_init_path[] = "/.microvm/init";
+inline constexpr char libkrun_init_flag[] = "--libkrun";
+
 // Where microvm-init mounts the root share before switching into it.
 inline constexpr char guest_new_root[] = "/newroot";
 

@@ -62,6 +62,7 @@ Result<void> parse_libkrun(json const& object, LibkrunSettings& out) {
     json const* settings = TRY(read_object(object, "libkrun", "libkrun"));
     if (settings != nullptr) {
         TRY(read_string(*settings, "library", "libkrun.library", out.library));
+        TRY(read_string(*settings, "init", "libkrun.init", out.init));
     }
     return {};
 }
@@ -116,7 +117,7 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "console_log_path", "console_log_path", config.console_log_path));
     TRY(read_string(root, "stdout_path", "stdout_path", config.stdout_path));
     TRY(read_string(root, "stderr_path", "stderr_path", config.stderr_path));
-    TRY(read_string(root, "result_path", "result_path", config.result_path));
+    TRY(read_string(root, "report_path", "report_path", config.report_path));
     TRY(read_string(root, "runtime_dir", "runtime_dir", config.runtime_dir));
     TRY(read_string(root, "remove_dir", "remove_dir", config.remove_dir));
     TRY(read_unsigned(root, "log_level", "log_level", config.log_level));
@@ -295,6 +296,10 @@ Result<void> validate(RunnerConfig const& config) {
         // dlopen("") would hand back the runner itself rather than fail.
         return fail("libkrun.library must not be empty");
     }
+    if (!config.libkrun.init.empty() && config.libkrun.init.front() != '/') {
+        return fail("libkrun.init must be an absolute path inside the root: " +
+                    config.libkrun.init);
+    }
     return {};
 }
 
@@ -334,7 +339,7 @@ std::string serialize(RunnerConfig const& config) {
     put_optional(out, "console_log_path", config.console_log_path);
     put_optional(out, "stdout_path", config.stdout_path);
     put_optional(out, "stderr_path", config.stderr_path);
-    put_optional(out, "result_path", config.result_path);
+    put_optional(out, "report_path", config.report_path);
     put_optional(out, "runtime_dir", config.runtime_dir);
     put_optional(out, "remove_dir", config.remove_dir);
     out["log_level"] = config.log_level;
@@ -343,6 +348,7 @@ std::string serialize(RunnerConfig const& config) {
 
     nlohmann::ordered_json libkrun = nlohmann::ordered_json::object();
     put_optional(libkrun, "library", config.libkrun.library);
+    put_optional(libkrun, "init", config.libkrun.init);
     out["libkrun"] = std::move(libkrun);
 
     auto const& qemu = config.qemu;

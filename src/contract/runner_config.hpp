@@ -34,6 +34,11 @@ struct RunnerPortForward {
 struct LibkrunSettings {
     // Passed to dlopen(); a bare name is searched the usual way.
     std::string library = "libkrun.so.1";
+    // microvm-init's path inside the root (contract::libkrun_init_path), which the engine hands to
+    // libkrun's init with krun_set_exec. Empty (a go-microvm runner.json): libkrun's init runs
+    // the root's /.krun_config.json and nothing in the guest mounts the shares, so a read-only
+    // share needs host-side enforcement whatever read_only_policy says.
+    std::string init;
 };
 
 struct QemuSettings {
@@ -78,9 +83,9 @@ struct RunnerConfig {
     // Where the workload's stdout and stderr go (files the host follows); empty: the runner's own.
     std::string stdout_path;
     std::string stderr_path;
-    // Where the runner records how the VM ended, so the host can tell a workload's exit status
-    // from the runner's own failure: {"exit_code": N} or {"error": "..."}. Empty: not written.
-    std::string result_path;
+    // Where the runner writes its report (contract/runner_report.hpp): what protects each
+    // share once the VMM is up, and how the VM ended. Empty: not written.
+    std::string report_path;
     // An existing, private directory for the runner's sockets and status file, at most
     // max_runtime_dir_length bytes long, which the engine empties when it ends. The host gives
     // <vm_dir>/run so that a runner killed with SIGKILL leaves nothing behind outside the VM's

@@ -2,11 +2,17 @@
 
 #include <string>
 
+#include "contract/guest_protocol.hpp"
+
 namespace microvm::contract {
 
 Result<void> validate_tag(std::string_view tag) {
     if (tag.empty()) {
         return fail("tag must not be empty");
+    }
+    if (tag == root_share_tag) {
+        // Two devices with one tag: the guest could mount the user's share as its root.
+        return fail("tag \"" + std::string(tag) + "\" is reserved for the VM's root share");
     }
     if (tag.size() > max_tag_length) {
         return fail("tag \"" + std::string(tag) + "\" is longer than " +
@@ -55,6 +61,11 @@ Result<void> validate_guest_path(std::string_view path) {
                     ", which the guest kernel owns");
     }
     return {};
+}
+
+std::string guest_only_warning(std::string_view tag, std::string_view engine) {
+    return "Warning: virtiofs mount \"" + std::string(tag) + "\" is read-only but " +
+           std::string(engine) + " has no host-side enforcement; relying on guest-side MS_RDONLY";
 }
 
 } // namespace microvm::contract

@@ -11,12 +11,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <thread>
 #include <vector>
 
 #include "base/fd.hpp"
 #include "base/safe_file.hpp"
+#include "base/sys.hpp"
 #include "guest/console.hpp"
 #include "guest/files.hpp"
 
@@ -97,13 +97,20 @@ Result<void> add_default_route(int socket, std::string const& name, in_addr gate
     return {};
 }
 
-// The names under `class_dir` that are Ethernet devices, sorted.
-std::vector<std::string> ethernet_interfaces(std::string const& class_dir) {
+// The names under `class_dir` that are Ethernet devices, sorted; none while `class_dir` does
+// not exist. Fails when it cannot be read.
+Result<std::vector<std::string>> ethernet_interfaces(std::string const& class_dir) {
+    auto listed = base::sys::list_directory(class_dir);
+    if (!listed) {
+        if (listed.error().errno_value() == ENOENT) {
+            return std::vector<std::string>();
+        }
+        return std::unexpected(std::move(listed.error()));
+    }
     std::vector<std::string> names;
-    std::error_code error;
-    for (auto const& entry : std::filesystem::directory_iterator(class_dir, error)) {
-        auto const name = entry.path().filename().string();
-        auto type = read_optional_file((entry.path() / "type").string());
+    for (auto const& name : *listed) {
+        // An interface that went away meanwhile, or has no readable type, is not a candidate.
+        auto type = read_optional_file(class_dir + "/" + name + "/type");
         if (!type || !*type) {
             continue;
         }
@@ -133,7 +140,7 @@ Result<std::string> find_network_interface(std::string const& class_dir,
                                            std::chrono::milliseconds patience) {
     auto const deadline = std::chrono::steady_clock::now() + patience;
     while (true) {
-        auto names = ethernet_interfaces(class_dir);
+        auto names = TRY_CTX(ethernet_interfaces(class_dir), "find the network interface");
         if (!names.empty()) {
             return names.front();
         }
@@ -196,7 +203,7 @@ Result<void> write_network_files(std::string const& root, std::string const& hos
         if (etc.error().errno_value() != ENOENT) {
             return std::unexpected(std::move(etc.error()).context("open /etc"));
         }
-        TRY_CTX(base::mkdirs_in_root(dir, "etc", 0755), "create /etc");
+        TRY_CTX(base::mkdirs_no_follow(dir, "etc", 0755), "create /etc");
     }
     TRY(write_etc_file(dir, "etc/hosts", hosts_text(hostname, network)));
     if (network && !network->dns.empty()) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "contract/guest_protocol.hpp"
+#include "contract/status_line.hpp"
 #include "guest/console.hpp"
 #include "guest/files.hpp"
 
@@ -80,10 +81,6 @@ Ports open_ports(std::string const& class_dir, std::string const& dev_dir,
     return ports;
 }
 
-std::string status_line(int status) {
-    return "exit=" + std::to_string(status) + "\n";
-}
-
 Result<void> report_status(int port, int status, std::chrono::milliseconds patience) {
     // The virtio console driver blocks writers while the host end is closed; a host that never
     // opens it must not keep the VM from powering off.
@@ -98,7 +95,7 @@ Result<void> report_status(int port, int status, std::chrono::milliseconds patie
         }
         std::this_thread::sleep_for(poll_interval);
     }
-    std::string const line = status_line(status);
+    std::string const line = contract::encode_exit_status(status);
     if (::write(port, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
         return fail_errno("write " + std::string(contract::status_port_name));
     }

@@ -32,11 +32,8 @@ struct Ports {
 Ports open_ports(std::string const& class_dir, std::string const& dev_dir,
                  std::chrono::milliseconds patience);
 
-// The line microvm-init sends on the status port: "exit=<status>\n".
-std::string status_line(int status);
-
-// Writes status_line(status) to `port`, waiting up to `patience` for the host end to be open.
-// The write is blocking, so it returns only once the host has taken the line.
+// Writes contract::encode_exit_status(status) to `port`, waiting up to `patience` for the host end
+// to be open. The write is blocking, so it returns only once the host has taken the line.
 Result<void> report_status(int port, int status, std::chrono::milliseconds patience);
 
 } // namespace microvm::guest

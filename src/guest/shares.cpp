@@ -42,8 +42,7 @@ Result<void> mount_share(Syscalls& sys, contract::GuestMount const& mount, std::
     Error error = std::move(chowned.error());
     // A share the workload cannot use as intended is not left mounted.
     if (auto unmounted = sys.umount2(spec.target, 0); !unmounted) {
-        error = Error::message(error.text() +
-                               "; unmounting it again failed too: " + unmounted.error().text());
+        error.also("unmounting it again failed too", unmounted.error());
     }
     return std::unexpected(std::move(error).context("chown " + what));
 }

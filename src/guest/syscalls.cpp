@@ -36,7 +36,7 @@ Result<void> LinuxSyscalls::make_directories(std::string const& path, mode_t mod
     // The safe-file layer walks one component at a time below "/" and refuses every symlink,
     // so a mount point the image redirected is never created or mounted elsewhere.
     base::Fd const root = TRY(base::open_root("/"));
-    return base::mkdirs_in_root(root, path, mode);
+    return base::mkdirs_no_follow(root, path, mode);
 }
 
 Result<void> LinuxSyscalls::chown(std::string const& path, uid_t uid, gid_t gid) {

@@ -66,13 +66,19 @@ Result<pid_t> start_workload(WorkloadSpec const& spec, WorkloadIo io);
 // Orphans that the kernel re-parents to PID 1 are reaped on the way.
 int wait_for_workload(pid_t workload);
 
+// Which process owns the guest's processes: PID 1 of the qemu boot, or microvm-init run by
+// libkrun's init as a child subreaper (kill(-1) spares PID 1 and the caller).
+enum class ProcessOwner { pid1, libkrun_subreaper };
+
 // Ends every other process: SIGTERM, up to `patience` to exit, then SIGKILL; reaps them all.
-// Does nothing unless this process is PID 1, because kill(-1) elsewhere would hit the
-// caller's whole user.
+// With ProcessOwner::pid1 it does nothing unless this process is PID 1, because kill(-1)
+// elsewhere would hit the caller's whole user; libkrun_subreaper is for a caller that checked
+// it runs in a libkrun guest.
 struct StopSummary {
     int reaped = 0;
     bool needed_sigkill = false;
 };
-StopSummary stop_remaining_processes(std::chrono::milliseconds patience);
+StopSummary stop_remaining_processes(std::chrono::milliseconds patience,
+                                     ProcessOwner owner = ProcessOwner::pid1);
 
 } // namespace microvm::guest

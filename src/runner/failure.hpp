@@ -19,7 +19,7 @@ struct Failure {
 };
 
 template <typename T>
-using Step = std::expected<T, Failure>;
+using Step = Expected<T, Failure>;
 
 inline std::unexpected<Failure> failure(contract::RunnerExit exit, Error error) {
     return std::unexpected(Failure{exit, std::move(error)});

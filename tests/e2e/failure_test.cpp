@@ -170,7 +170,7 @@ TEST(Failure, AGuestConfigThatDoesNotParseStopsTheBootWithNothingMounted) {
         {"console_log_path", (logs / "console.log").string()},
         {"stdout_path", (logs / "stdout.log").string()},
         {"stderr_path", (logs / "stderr.log").string()},
-        {"result_path", (logs / "result.json").string()},
+        {"report_path", (logs / "result.json").string()},
         {"qemu", {{"kernel", kernel.string()}, {"initrd", initramfs.string()}}},
     };
     test::write_file(logs / "runner.json", config.dump());

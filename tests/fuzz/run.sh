@@ -27,10 +27,17 @@ for name in "${targets[@]}"; do
     work="$build/fuzz/$name"
     mkdir -p "$work/corpus"
     log="$work/fuzz.log"
+    dict=()
+    case $name in
+    runner_config | guest_config | runner_report | manifest | image_config | auth_file | \
+        registry_response)
+        dict=(-dict="$source_dir/json.dict")
+        ;;
+    esac
     # -timeout: an input that takes this long is a hang (a finding); -rss_limit_mb: libFuzzer's
     # default, stated.
     "$build/bin/${name}_fuzz" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1 -artifact_prefix="$work/" \
+        -print_final_stats=1 -artifact_prefix="$work/" "${dict[@]}" \
         "$work/corpus" "$source_dir/corpus/$name" >"$log" 2>&1
     status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

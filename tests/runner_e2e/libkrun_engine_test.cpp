@@ -1,6 +1,7 @@
 // The libkrun engine's other steps: loading the library, exit statuses, network, limits.
 #include <unistd.h>
 
+#include "contract/runner_report.hpp"
 #include "runner_fixture.hpp"
 
 namespace microvm::test {
@@ -50,7 +51,8 @@ TEST_F(LibkrunEngineTest, LibraryThatIsNotLibkrunExits3NamingEverySymbol) {
     EXPECT_EQ(run.exit_code, 3);
     EXPECT_EQ(run.err, "microvm-runner: libkrun: libkrun \"libm.so.6\" lacks required symbols "
                        "krun_set_log_level, krun_create_ctx, krun_set_vm_config, krun_set_root, "
-                       "krun_add_virtiofs, krun_set_console_output, krun_start_enter\n");
+                       "krun_add_virtiofs, krun_set_console_output, krun_set_exec, "
+                       "krun_start_enter\n");
 }
 
 TEST_F(LibkrunEngineTest, CreateCtxFailureExits3) {
@@ -66,7 +68,9 @@ TEST_F(LibkrunEngineTest, SetupCallFailureExits1NamingTheCall) {
     EXPECT_EQ(run.exit_code, 1);
     EXPECT_EQ(run.err,
               "microvm-runner: libkrun: krun_set_root " + path("root") + ": Invalid argument\n");
-    EXPECT_EQ(run.calls, prologue());
+    auto until_set_root = prologue();
+    until_set_root.pop_back(); // krun_set_exec comes after krun_set_root
+    EXPECT_EQ(run.calls, until_set_root);
 
     run = this->run(config(), {"MICROVM_FAKE_KRUN_FAIL=krun_set_vm_config=22"});
     EXPECT_EQ(run.exit_code, 1);
@@ -217,23 +221,52 @@ TEST_F(LibkrunEngineTest, OutputsMoveToTheirFilesJustBeforeStart) {
     EXPECT_TRUE(std::filesystem::exists(path("stdout.log")));
 }
 
-TEST_F(LibkrunEngineTest, FailureIsRecordedInTheResultFile) {
+TEST_F(LibkrunEngineTest, FailureIsRecordedInTheReport) {
     json document = config();
-    document["result_path"] = path("result.json");
+    document["report_path"] = path("report.json");
     auto run = this->run(document, {"MICROVM_FAKE_KRUN_FAIL=krun_create_ctx=12"});
     EXPECT_EQ(run.exit_code, 3);
-    EXPECT_EQ(json::parse(read_file(path("result.json"))),
-              json({{"error", "libkrun: krun_create_ctx: Cannot allocate memory"}}));
-    EXPECT_EQ(std::filesystem::status(path("result.json")).permissions() &
+    auto report = contract::read_runner_report(path("report.json"));
+    ASSERT_TRUE(report && *report) << (report ? "none" : report.error().text());
+    EXPECT_FALSE((*report)->vmm_started);
+    EXPECT_EQ((*report)->error, "libkrun: krun_create_ctx: Cannot allocate memory");
+    EXPECT_EQ(std::filesystem::status(path("report.json")).permissions() &
                   std::filesystem::perms::all,
               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
 
-    // On success libkrun ends the process itself: the runner says so before handing over, and
-    // its exit status is the workload's.
-    std::filesystem::remove(path("result.json"));
-    run = this->run(document, {"MICROVM_FAKE_KRUN_EXIT=3"});
+// On success libkrun ends the process itself: the runner reports before handing over, and its
+// exit status is the workload's.
+TEST_F(LibkrunEngineTest, SuccessReportsTheSharesAndThatTheExitStatusIsTheWorkloads) {
+    json document = config();
+    document["report_path"] = path("report.json");
+    auto run = this->run(document, {"MICROVM_FAKE_KRUN_EXIT=3"});
     EXPECT_EQ(run.exit_code, 3);
-    EXPECT_EQ(json::parse(read_file(path("result.json"))), json({{"started", true}}));
+    auto report = contract::read_runner_report(path("report.json"));
+    ASSERT_TRUE(report && *report) << (report ? "none" : report.error().text());
+    EXPECT_TRUE((*report)->vmm_started);
+    EXPECT_TRUE((*report)->status_is_runner_exit);
+    EXPECT_EQ((*report)->engine, contract::Engine::libkrun);
+    EXPECT_FALSE((*report)->exit_code);
+    EXPECT_FALSE((*report)->error);
+}
+
+// microvm-init must be in the root (the host put it in the VM's own layer): without it the
+// guest would boot with nothing to mount its shares, so nothing is called at all.
+TEST_F(LibkrunEngineTest, AMissingOrPlantedInitIsAStartFailureBeforeAnyCall) {
+    std::filesystem::remove(path("root") + "/.microvm/init");
+    auto run = this->run(config());
+    EXPECT_EQ(run.exit_code, 2);
+    EXPECT_NE(run.err.find("microvm-init /.microvm/init in the root " + path("root")),
+              std::string::npos)
+        << run.err;
+    EXPECT_TRUE(run.calls.empty());
+
+    // A symlink where init should be is not followed, even to a real executable.
+    std::filesystem::create_symlink("/bin/true", path("root") + "/.microvm/init");
+    run = this->run(config());
+    EXPECT_EQ(run.exit_code, 2) << run.err;
+    EXPECT_TRUE(run.calls.empty());
 }
 
 } // namespace

@@ -72,8 +72,8 @@ TEST_F(LibkrunSharesTest, SharesKeepTheirOrderAndFlags) {
 TEST_F(LibkrunSharesTest, OldLibkrunRefusesReadOnlyUnderRequireHost) {
     auto run = this->run(with_shares("1.17", "require-host", true));
     EXPECT_EQ(run.exit_code, 125);
-    EXPECT_NE(run.err.find("virtiofs mount \"data\" is read-only but this libkrun cannot "
-                           "enforce read-only shares"),
+    EXPECT_NE(run.err.find("virtiofs mount \"data\" is read-only but the libkrun engine cannot "
+                           "enforce it on the host (this libkrun has no krun_add_virtiofs3"),
               std::string::npos)
         << run.err;
     EXPECT_EQ(run.err.find("Warning:"), std::string::npos) << run.err;
@@ -119,6 +119,36 @@ TEST_F(LibkrunSharesTest, FailedShareCallNamesTheTag) {
                            ": Permission denied\n");
     EXPECT_EQ(run.calls.back(),
               "krun_add_virtiofs3 ctx=0 tag=data path=" + path("data") + " shm=0 read_only=1");
+}
+
+// Without microvm-init in the guest (a go-microvm runner.json names no libkrun.init) nothing
+// in the guest mounts a share read-only: guest-only enforcement would be a claim with nothing
+// behind it, so it is refused whatever the policy.
+TEST_F(LibkrunSharesTest,
+       WithoutMicrovmInitAnUnenforceableReadOnlyShareIsRefusedUnderEitherPolicy) {
+    for (char const* policy : {"require-host", "allow-guest-only"}) {
+        json document = with_shares("1.17", policy, true);
+        document["libkrun"].erase("init");
+        auto run = this->run(document);
+        EXPECT_EQ(run.exit_code, 125) << policy;
+        EXPECT_NE(run.err.find("virtiofs mount \"data\" is read-only but nothing would enforce it"),
+                  std::string::npos)
+            << run.err;
+        EXPECT_EQ(run.err.find("Warning:"), std::string::npos) << run.err;
+        EXPECT_TRUE(run.calls.empty());
+    }
+}
+
+TEST_F(LibkrunSharesTest, WithoutMicrovmInitTheHostStillEnforcesWithVirtiofs3) {
+    json document = with_shares("1.19", "require-host", true);
+    document["libkrun"].erase("init");
+    auto run = this->run(document);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    auto expected = prologue();
+    expected.pop_back(); // no krun_set_exec: libkrun's init runs /.krun_config.json
+    EXPECT_EQ(run.calls, concat(concat(expected, {"krun_add_virtiofs3 ctx=0 tag=data path=" +
+                                                  path("data") + " shm=0 read_only=1"}),
+                                epilogue()));
 }
 
 } // namespace

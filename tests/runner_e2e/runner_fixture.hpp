@@ -32,6 +32,11 @@ protected:
             std::filesystem::create_directory(path(name));
         }
         write_file(path("file"), "x");
+        // Where the host puts microvm-init; the engine checks it is there before any call.
+        std::filesystem::create_directories(path("root") + "/.microvm");
+        write_file(path("root") + "/.microvm/init", "#!/bin/true\n");
+        std::filesystem::permissions(path("root") + "/.microvm/init",
+                                     std::filesystem::perms::owner_all);
     }
 
     std::string path(std::string const& name) const { return m_dir->path() / name; }
@@ -49,7 +54,7 @@ protected:
                 {"num_vcpus", 2},
                 {"ram_mib", 512},
                 {"engine", "libkrun"},
-                {"libkrun", {{"library", fake(variant)}}}};
+                {"libkrun", {{"library", fake(variant)}, {"init", "/.microvm/init"}}}};
     }
 
     std::string log_path() const { return path("krun.log"); }
@@ -84,11 +89,13 @@ protected:
         return lines;
     }
 
-    // The calls every successful run starts with (log level 0, 2 vCPUs, 512 MiB).
+    // The calls every successful run starts with (log level 0, 2 vCPUs, 512 MiB, microvm-init
+    // as the guest's first program with an empty environment).
     std::vector<std::string> prologue() const {
         return {"krun_set_log_level level=0", "krun_create_ctx",
                 "krun_set_vm_config ctx=0 vcpus=2 ram_mib=512",
-                "krun_set_root ctx=0 path=" + path("root")};
+                "krun_set_root ctx=0 path=" + path("root"),
+                "krun_set_exec ctx=0 path=/.microvm/init argv=--libkrun env="};
     }
 
     static std::vector<std::string> concat(std::vector<std::string> head,

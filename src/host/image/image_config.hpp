@@ -29,7 +29,7 @@ struct ImageConfig {
 // Parses the config blob. Unknown fields are ignored (the format has many we do not use).
 // Fails on text that is not JSON, a top level that is not an object, or a field of the
 // wrong type, naming it: "image config: config.Cmd: expected an array of strings".
-[[nodiscard]] Result<ImageConfig> parse_image_config(std::string_view json);
+Result<ImageConfig> parse_image_config(std::string_view json);
 
 // What the command line asks for, with Docker's semantics.
 struct WorkloadOverrides {
@@ -72,8 +72,7 @@ inline constexpr char default_path_env[] =
 // Image Env entries without "=" are dropped (the guest could not set them). Fails when argv
 // ends up empty ("no command"), on a relative -w, on a -e entry without "=" or with an empty
 // key, or when the user cannot be resolved.
-[[nodiscard]] Result<Workload> resolve_workload(ImageConfig const& config,
-                                                WorkloadOverrides const& overrides,
-                                                base::Fd const& rootfs);
+Result<Workload> resolve_workload(ImageConfig const& config, WorkloadOverrides const& overrides,
+                                  base::Fd const& rootfs);
 
 } // namespace microvm::image

@@ -28,6 +28,6 @@ struct UserIds {
 //   /etc/passwd, or 0 for a numeric user that is not listed.
 // Fails with a message naming the user or group when a name is not found (or the file is
 // missing), a number is out of range (ids are below 2^32 - 1), or GROUP is empty.
-[[nodiscard]] Result<UserIds> resolve_user(std::string_view spec, base::Fd const& rootfs);
+Result<UserIds> resolve_user(std::string_view spec, base::Fd const& rootfs);
 
 } // namespace microvm::image

@@ -44,7 +44,7 @@ struct Reference {
 // lowercase"); an empty or malformed path component; a bad registry host or port; a tag
 // that is not [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}; a digest that is not sha256 with 64
 // lowercase hex digits (or sha512 with 128); a name longer than 255 characters.
-[[nodiscard]] Result<Reference> parse_reference(std::string_view text);
+Result<Reference> parse_reference(std::string_view text);
 
 // Where an image comes from. The transport names follow skopeo (containers-transports(5)).
 enum class Transport {
@@ -79,7 +79,7 @@ struct Source {
 // one. Fails on an unknown-looking transport argument: an empty path, an IMAGE that is not
 // alphanumerics separated by one of "-._:@+" or "--", or a bad reference; the message
 // quotes the text.
-[[nodiscard]] Result<Source> parse_source(std::string_view text);
+Result<Source> parse_source(std::string_view text);
 
 std::string_view transport_name(Transport transport);
 

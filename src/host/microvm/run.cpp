@@ -2,20 +2,23 @@
 #include <microvm/microvm.hpp>
 
 #include "contract/guest_config.hpp"
-#include "host/hypervisor/libkrun/backend.hpp"
-#include "host/hypervisor/qemu/qemu_backend.hpp"
+#include "host/hypervisor/libkrun/engine_section.hpp"
+#include "host/hypervisor/qemu/engine_section.hpp"
 #include "host/microvm/data_dir.hpp"
 #include "host/microvm/image_source.hpp"
+#include "host/microvm/post_boot_hooks.hpp"
+#include "host/microvm/runner_config.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/microvm/vm_registry.hpp"
 #include "host/net/guest_network.hpp"
 #include "host/process/locate_runner.hpp"
-#include "host/process/runner_handle.hpp"
+#include "host/process/runner_launch.hpp"
 #include "host/process/spawn.hpp"
 #include "host/rootfs/guest_config_injection.hpp"
 #include "host/rootfs/hooks.hpp"
 #include "host/rootfs/view.hpp"
 #include "host/state/state_file.hpp"
+#include "host/state/vm_dir.hpp"
 
 namespace microvm {
 
@@ -91,17 +94,22 @@ contract::GuestConfig make_guest_config(RunOptions const& options, Root const& r
     return guest;
 }
 
-Result<std::unique_ptr<hypervisor::Backend>> make_backend(RunOptions const& options,
-                                                          std::filesystem::path const& data_dir) {
-    auto runner = TRY(process::locate_runner());
+// The engine's part of the start: its section of runner.json and the files its guest boots
+// from (qemu: kernel and initramfs; libkrun: microvm-init in the VM's layer). Returns the
+// kernel booted, for `inspect`; empty when the engine cannot tell (libkrunfw's).
+Result<std::string> add_engine_section(contract::RunnerConfig& config, RunOptions const& options,
+                                       rootfs::RootfsView const& view,
+                                       std::filesystem::path const& data_dir,
+                                       std::filesystem::path const& runner) {
+    // Built and installed together, so an init never boots with a runner of another version.
+    auto const init = runner.parent_path() / process::init_binary_name;
     switch (options.backend) {
     case BackendKind::qemu:
-        return std::make_unique<hypervisor::qemu::QemuBackend>(
-            hypervisor::qemu::QemuBackendOptions{.data_dir = data_dir, .runner = runner});
+        return hypervisor::qemu::add_qemu_section(
+            config, {.data_dir = data_dir, .init_binary = init, .kernel = options.kernel});
     case BackendKind::libkrun:
-        return std::make_unique<hypervisor::libkrun::LibkrunBackend>(
-            hypervisor::libkrun::LibkrunBackendOptions{
-                .runner = runner, .runner_env = process::current_environment()});
+        TRY(hypervisor::libkrun::add_libkrun_section(config, view, {.init_binary = init}));
+        return std::string();
     }
     return fail("unknown backend");
 }
@@ -126,40 +134,20 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
     TRY_CTX(rootfs::inject_guest_config(view, make_guest_config(options, root)),
             "write guest configuration");
 
-    auto backend = TRY(make_backend(options, data_dir));
-    view = TRY_CTX(backend->prepare_rootfs(view), backend->name() + ": prepare root");
-
-    hypervisor::VmConfig config{
-        .name = options.name,
-        .root = view,
-        .cpus = options.cpus,
-        .memory_mib = options.memory_mib,
-        .mounts = hypervisor::to_filesystem_mounts(options.mounts),
-        .ports = options.ports,
-        .network = options.network,
-        .outbound = options.outbound,
-        .read_only_policy = options.read_only_policy,
-        .log_level = options.log_level,
-        .vm_dir = vm_dir,
-        .console_log_path = vm_dir / vm_files::console_log,
-        .stdout_path = vm_dir / vm_files::stdout_log,
-        .stderr_path = vm_dir / vm_files::stderr_log,
-        .result_path = vm_dir / vm_files::result,
-        .kernel = options.kernel,
-        .held_lock_fd = root.lock ? root.lock->fd() : -1,
-        .remove_vm_dir_on_exit = options.auto_remove,
-    };
-    auto handle = TRY_CTX(backend->start(config), "start vm");
-    auto* runner = dynamic_cast<process::RunnerProcessHandle*>(handle.get());
-    if (runner == nullptr) {
-        (void)handle->stop(std::chrono::seconds(0));
-        return fail("start vm: the backend did not start a microvm-runner");
-    }
-    if (auto recorded =
-            record_started(vm_dir, backend->booted_kernel(), root.path, runner->identity());
-        !recorded) {
+    auto const runner_binary = TRY(process::locate_runner());
+    auto config = runner_config_for(options, view, state::VmDir(vm_dir));
+    auto const kernel = TRY_CTX(add_engine_section(config, options, view, data_dir, runner_binary),
+                                to_string(options.backend));
+    auto runner =
+        TRY_CTX(process::launch_runner(std::move(config),
+                                       {.runner = runner_binary,
+                                        .vm_dir = vm_dir,
+                                        .env = process::current_environment(),
+                                        .held_lock_fd = root.lock ? root.lock->fd() : -1}),
+                "start vm");
+    if (auto recorded = record_started(vm_dir, kernel, root.path, runner->identity()); !recorded) {
         // A VM nobody can find again must not keep running.
-        (void)handle->stop(std::chrono::seconds(0));
+        (void)runner->stop(std::chrono::seconds(0));
         return std::unexpected(std::move(recorded.error()).context("record vm"));
     }
 
@@ -174,7 +162,7 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
     impl->runner = runner->identity();
     impl->runner_is_child = true;
     impl->auto_remove = options.auto_remove;
-    impl->handle = std::move(handle);
+    impl->handle = std::move(runner);
     guard.commit();
     return Vm(std::move(impl));
 }
@@ -184,7 +172,7 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
 Result<Vm> run(std::string const& image, RunOptions const& options) {
     auto vm = start(image, options);
     if (vm) {
-        if (auto hooked = rootfs::run_post_boot_hooks(options.post_boot_hooks, *vm); !hooked) {
+        if (auto hooked = run_post_boot_hooks(options.post_boot_hooks, *vm); !hooked) {
             vm = std::unexpected(std::move(hooked.error()));
         }
     }

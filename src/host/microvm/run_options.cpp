@@ -20,9 +20,10 @@ std::string in_quotes(std::string_view text) {
     return "\"" + std::string(text) + "\"";
 }
 
-// Prefixes a rule's message with the field it concerns: "mounts[1].tag: ...".
-std::unexpected<Error> field_error(std::string const& field, Error const& cause) {
-    return fail(field + ": " + cause.text());
+// Prefixes a rule's message with the field it concerns: "mounts[1].tag: ...". The cause is
+// kept as it is, errno included, with the field as one more clause of context.
+std::unexpected<Error> field_error(std::string const& field, Error cause) {
+    return std::unexpected(std::move(cause).context(field));
 }
 std::unexpected<Error> field_error(std::string const& field, std::string const& message) {
     return fail(field + ": " + message);
@@ -34,9 +35,10 @@ Result<void> check_directory(std::filesystem::path const& path) {
     }
     std::error_code ec;
     auto status = std::filesystem::status(path, ec);
-    if (!std::filesystem::exists(status)) {
+    if (status.type() == std::filesystem::file_type::not_found) {
         return fail("directory not found: " + path.string());
     }
+    // Any other failure (ELOOP, EACCES, ...) keeps its errno.
     if (ec) {
         return fail_errno("stat " + path.string(), ec.value());
     }
@@ -49,13 +51,13 @@ Result<void> check_directory(std::filesystem::path const& path) {
 // The checks of one share; `prefix` is "" for a lone mount or "mounts[i]." inside RunOptions.
 Result<void> check_mount(VirtioFSMount const& mount, std::string const& prefix) {
     if (auto ok = contract::validate_tag(mount.tag); !ok) {
-        return field_error(prefix + "tag", ok.error());
+        return field_error(prefix + "tag", std::move(ok.error()));
     }
     if (auto ok = check_directory(mount.host_path); !ok) {
-        return field_error(prefix + "host_path", ok.error());
+        return field_error(prefix + "host_path", std::move(ok.error()));
     }
     if (auto ok = contract::validate_guest_path(mount.guest_path); !ok) {
-        return field_error(prefix + "guest_path", ok.error());
+        return field_error(prefix + "guest_path", std::move(ok.error()));
     }
     return {};
 }
@@ -148,7 +150,7 @@ Result<void> validate(RunOptions const& options) {
     }
     if (!options.rootfs.empty()) {
         if (auto ok = check_directory(options.rootfs); !ok) {
-            return field_error("rootfs", ok.error());
+            return field_error("rootfs", std::move(ok.error()));
         }
     }
     if (options.workdir && (options.workdir->empty() || options.workdir->front() != '/')) {

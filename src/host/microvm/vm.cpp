@@ -9,9 +9,11 @@
 #include <microvm/microvm.hpp>
 
 #include "base/fd.hpp"
+#include "contract/runner_report.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/microvm/vm_registry.hpp"
 #include "host/process/stop.hpp"
+#include "host/state/vm_dir.hpp"
 
 namespace microvm {
 
@@ -36,17 +38,23 @@ std::vector<PortForward> const& Vm::ports() const {
     return m_impl->ports;
 }
 std::filesystem::path Vm::stdout_path() const {
-    return m_impl->vm_dir / vm_files::stdout_log;
+    return state::VmDir(m_impl->vm_dir).stdout_log();
 }
 std::filesystem::path Vm::stderr_path() const {
-    return m_impl->vm_dir / vm_files::stderr_log;
+    return state::VmDir(m_impl->vm_dir).stderr_log();
 }
 std::filesystem::path Vm::console_log_path() const {
-    return m_impl->vm_dir / vm_files::console_log;
+    return state::VmDir(m_impl->vm_dir).console_log();
 }
 
 bool Vm::alive() const {
     return m_impl->handle && m_impl->handle->alive();
+}
+
+bool Vm::vmm_started() const {
+    auto const report =
+        contract::read_runner_report(state::VmDir(m_impl->vm_dir).runner_report().string());
+    return report && *report && (*report)->vmm_started;
 }
 
 Result<VmInfo> Vm::status() const {

@@ -9,19 +9,11 @@
 
 #include <microvm/microvm.hpp>
 
-#include "host/hypervisor/backend.hpp"
 #include "host/image/store/file_lock.hpp"
 #include "host/process/identity.hpp"
+#include "host/process/runner_handle.hpp"
 
 namespace microvm {
-
-// File names inside a VM's directory.
-namespace vm_files {
-inline constexpr char console_log[] = "console.log";
-inline constexpr char stdout_log[] = "stdout.log";
-inline constexpr char stderr_log[] = "stderr.log";
-inline constexpr char result[] = "result.json";
-} // namespace vm_files
 
 class Vm::Impl {
 public:
@@ -30,7 +22,7 @@ public:
     std::filesystem::path rootfs;
     std::vector<PortForward> ports;
     // The runner; null for a VM opened while it was still being created (it has none yet).
-    std::unique_ptr<hypervisor::VmHandle> handle;
+    std::unique_ptr<process::RunnerProcessHandle> handle;
     // The runner's identity, to wait for a runner this process did not start.
     std::optional<process::ProcessIdentity> runner;
     // True when this process started the runner, so wait() reaps it and knows its status.

@@ -4,15 +4,15 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
+#include "contract/runner_report.hpp"
 #include "host/microvm/data_dir.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/process/runner_handle.hpp"
 #include "host/process/runner_launch.hpp"
 #include "host/process/stop.hpp"
 #include "host/state/state_file.hpp"
+#include "host/state/vm_dir.hpp"
 
 namespace microvm {
 
@@ -28,7 +28,7 @@ bool present(std::filesystem::path const& path) {
 // When the runner recorded its result (the file's mtime); now when it left none.
 Clock::time_point finished_time(std::filesystem::path const& vm_dir) {
     struct stat st {};
-    if (::stat((vm_dir / vm_files::result).c_str(), &st) != 0) {
+    if (::stat(state::VmDir(vm_dir).runner_report().c_str(), &st) != 0) {
         return std::chrono::time_point_cast<std::chrono::seconds>(Clock::now());
     }
     return Clock::from_time_t(st.st_mtim.tv_sec);
@@ -46,33 +46,33 @@ void apply_outcome(VmInfo& info, Result<int> const& outcome, Clock::time_point f
     }
 }
 
-std::string read_runner_log(std::filesystem::path const& vm_dir) {
-    std::ifstream in(vm_dir / process::runner_log_file);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
-// Under ReadOnlyPolicy::allow_guest_only, a read-only share counts as guest-only until the
-// runner has shown otherwise: its VMM is up (the console log exists, so every share has been
-// set up) and it printed no DESIGN.md §4.1 warning naming the share. Returns true when a
-// mount's enforcement changed.
+// What protects each read-only share is what the runner reported once its VMM was up; before
+// that (or without a report) it is unknown, never assumed. Returns true when a mount's
+// enforcement changed.
 bool refresh_enforcement(std::filesystem::path const& vm_dir, VmInfo& info) {
-    if (info.read_only_policy != ReadOnlyPolicy::allow_guest_only ||
-        info.status == VmStatus::created) {
+    if (info.status == VmStatus::created) {
         return false;
     }
-    bool const vmm_started = present(vm_dir / vm_files::console_log);
-    std::string const log = read_runner_log(vm_dir);
+    auto const report = contract::read_runner_report(state::VmDir(vm_dir).runner_report().string());
+    if (!report) {
+        spdlog::warn("{}: {}", vm_dir.string(), report.error().text());
+    }
+    contract::RunnerReport const* said =
+        report && *report && (*report)->vmm_started ? &**report : nullptr;
     bool changed = false;
     for (auto& mount : info.mounts) {
         if (!mount.mount.read_only) {
             continue;
         }
-        bool const warned = log.find("virtiofs mount \"" + mount.mount.tag +
-                                     "\" is read-only but") != std::string::npos;
-        auto const enforcement =
-            vmm_started && !warned ? Enforcement::host_and_guest : Enforcement::guest_only;
+        auto enforcement = Enforcement::unknown;
+        if (said != nullptr) {
+            for (auto const& share : said->shares) {
+                if (share.tag == mount.mount.tag && share.read_only) {
+                    enforcement =
+                        share.host_enforced ? Enforcement::host_and_guest : Enforcement::guest_only;
+                }
+            }
+        }
         changed = changed || enforcement != mount.enforcement;
         mount.enforcement = enforcement;
     }
@@ -103,14 +103,10 @@ state::VmRecord created_record(std::string const& image, RunOptions const& optio
     info.read_only_policy = options.read_only_policy;
     info.auto_remove = options.auto_remove;
     for (auto const& mount : options.mounts) {
-        // Fail closed: under require_host the runner refuses to start a read-only share it
-        // cannot enforce, so a running one is enforced twice; otherwise it is guest-only until
-        // the runner shows better (refresh_enforcement()).
-        auto enforcement = !mount.read_only ? Enforcement::none
-                           : options.read_only_policy == ReadOnlyPolicy::require_host
-                               ? Enforcement::host_and_guest
-                               : Enforcement::guest_only;
-        info.mounts.push_back({.mount = mount, .enforcement = enforcement});
+        // Unknown until the runner reports what enforces it (refresh_enforcement()).
+        info.mounts.push_back(
+            {.mount = mount,
+             .enforcement = mount.read_only ? Enforcement::unknown : Enforcement::none});
     }
     return record;
 }
@@ -157,7 +153,7 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
 }
 
 Result<void> record_outcome(std::filesystem::path const& vm_dir, Result<int> const& outcome) {
-    if (!present(vm_dir / state::state_file_name)) {
+    if (!present(state::VmDir(vm_dir).state())) {
         return {};
     }
     TRY(state::update_state(
@@ -206,7 +202,11 @@ Result<std::vector<VmInfo>> list(std::filesystem::path const& data_dir) {
         }
         return fail_errno("list " + vms.string(), error.value());
     }
-    for (auto const& entry : it) {
+    // The error_code overloads throughout: a VM directory removed while we list is not an
+    // exception escaping the library.
+    std::error_code step;
+    for (; !step && it != std::filesystem::directory_iterator(); it.increment(step)) {
+        auto const& entry = *it;
         if (!entry.is_directory(error) || entry.is_symlink(error)) {
             continue;
         }
@@ -231,6 +231,9 @@ Result<std::vector<VmInfo>> list(std::filesystem::path const& data_dir) {
             continue;
         }
         out.push_back(std::move(info));
+    }
+    if (step) {
+        return fail_errno("list " + vms.string(), step.value());
     }
     std::sort(out.begin(), out.end(), [](VmInfo const& a, VmInfo const& b) {
         return a.created != b.created ? a.created < b.created : a.name < b.name;

@@ -16,12 +16,12 @@
 namespace microvm::preflight {
 
 // Every share's host directory, and --rootfs, exist and are directories.
-[[nodiscard]] Result<void> check_shares(RunOptions const& options);
+Result<void> check_shares(RunOptions const& options);
 
 // The warning to give when `backend` will run without KVM, if it will. qemu falls back to
 // TCG; libkrun cannot run at all without KVM, which check_kvm() reports as an error.
 std::optional<std::string> kvm_warning(base::KvmProbe const& probe);
-[[nodiscard]] Result<void> check_kvm(BackendKind backend, base::KvmProbe const& probe);
+Result<void> check_kvm(BackendKind backend, base::KvmProbe const& probe);
 
 // What the qemu backend starts: the qemu binary (resolved in `search_path`), virtiofsd and a
 // guest kernel, found as the backend finds it (the caller's, else $MICROVM_KERNEL, else the
@@ -37,14 +37,13 @@ struct QemuToolPaths {
     std::string search_path;
 };
 QemuToolPaths default_qemu_tool_paths(RunOptions const& options);
-[[nodiscard]] Result<void> check_qemu_tools(QemuToolPaths const& paths);
+Result<void> check_qemu_tools(QemuToolPaths const& paths);
 
 // At least `min_bytes` free for an unprivileged writer in the file system of `dir`.
-[[nodiscard]] Result<void> check_free_space(std::filesystem::path const& dir,
-                                            std::uint64_t min_bytes);
+Result<void> check_free_space(std::filesystem::path const& dir, std::uint64_t min_bytes);
 
 // The host side of `port` can be bound now. When it cannot because something holds it, the
 // error names the port and, when /proc shows it, the holder's pid and command name.
-[[nodiscard]] Result<void> check_port(PortForward const& port);
+Result<void> check_port(PortForward const& port);
 
 } // namespace microvm::preflight

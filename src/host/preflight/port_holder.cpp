@@ -1,6 +1,7 @@
 #include "host/preflight/port_holder.hpp"
 
 #include <arpa/inet.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -138,21 +139,30 @@ std::vector<ProcNetSocket> parse_proc_net(std::string_view text, bool ipv6) {
 
 std::optional<PortHolder> find_socket_owner(ino_t inode) {
     std::string const wanted = "socket:[" + std::to_string(inode) + "]";
-    std::error_code ec;
-    for (auto const& process : std::filesystem::directory_iterator("/proc", ec)) {
-        std::string const name = process.path().filename().string();
+    std::filesystem::path const proc = "/proc";
+    auto processes = base::sys::list_directory(proc);
+    if (!processes) {
+        spdlog::debug("who holds socket {} is unknown: {}", inode, processes.error().text());
+        return std::nullopt;
+    }
+    for (auto const& name : *processes) {
         auto const pid = parse_number<pid_t>(name, 10);
         if (!pid) {
             continue;
         }
-        // Processes come and go while we look, and other users' fds are closed to non-root:
-        // every failure here only means "not this one".
-        std::error_code fd_ec;
-        for (auto const& fd : std::filesystem::directory_iterator(process.path() / "fd", fd_ec)) {
+        // Processes come and go while we look (a listing fails with ENOENT when its process
+        // exits meanwhile), and other users' fds are closed to non-root: every failure here
+        // only means "not this one".
+        auto const fd_dir = proc / name / "fd";
+        auto fds = base::sys::list_directory(fd_dir);
+        if (!fds) {
+            continue;
+        }
+        for (auto const& fd : *fds) {
             std::error_code link_ec;
-            auto const target = std::filesystem::read_symlink(fd.path(), link_ec);
+            auto const target = std::filesystem::read_symlink(fd_dir / fd, link_ec);
             if (!link_ec && target.native() == wanted) {
-                auto comm = base::sys::read_file(process.path() / "comm", 4096);
+                auto comm = base::sys::read_file(proc / name / "comm", 4096);
                 return PortHolder{.pid = *pid, .command = comm ? trimmed(*comm) : std::string()};
             }
         }

@@ -60,8 +60,11 @@ std::optional<std::filesystem::path> search_path(std::string const& path_env) {
 
 Result<std::filesystem::path> locate_runner(RunnerSearch const& search) {
     if (!search.explicit_path.empty()) {
-        auto path = std::filesystem::absolute(search.explicit_path);
         std::error_code ec;
+        auto const path = std::filesystem::absolute(search.explicit_path, ec);
+        if (ec) {
+            return fail_errno("explicit runner path " + search.explicit_path.string(), ec.value());
+        }
         if (!std::filesystem::exists(path, ec)) {
             return fail("explicit runner path not found: " + path.string());
         }

@@ -10,6 +10,9 @@
 namespace microvm::process {
 
 inline constexpr char runner_binary_name[] = "microvm-runner";
+// The static guest init, installed beside the runner so that an init never boots with a
+// runner of another version.
+inline constexpr char init_binary_name[] = "microvm-init";
 
 struct RunnerSearch {
     // A runner the caller named; when set it must exist, and nothing else is tried.

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <string>
 
+#include "base/sys.hpp"
+
 namespace microvm::process {
 
 namespace {
@@ -19,10 +21,7 @@ namespace {
 constexpr unsigned int PIDFD_SIGNAL_PROCESS_GROUP = 1U << 2;
 #endif
 
-// Debian 12's glibc declares these without C linkage, so the system calls are made directly.
-int sys_pidfd_open(pid_t pid) {
-    return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U));
-}
+// Debian 12's glibc has no wrapper, so the system call is made directly.
 int sys_pidfd_send_signal(int pidfd, int signal, unsigned int flags) {
     return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, flags));
 }
@@ -46,14 +45,14 @@ Result<bool> checked_kill(base::Fd const& pidfd, pid_t pid, int signal, std::str
 } // namespace
 
 Result<std::optional<base::Fd>> open_pidfd(pid_t pid) {
-    base::Fd fd(sys_pidfd_open(pid));
+    auto fd = base::sys::pidfd_open(pid);
     if (!fd) {
-        if (errno == ESRCH) {
+        if (fd.error().errno_value() == ESRCH) {
             return std::nullopt;
         }
-        return fail_errno("pidfd_open " + std::to_string(pid));
+        return std::unexpected(std::move(fd.error()));
     }
-    return std::optional<base::Fd>(std::move(fd));
+    return std::optional<base::Fd>(std::move(*fd));
 }
 
 Result<bool> signal_group(base::Fd const& pidfd, pid_t pid, int signal, GroupSignalMethod method) {

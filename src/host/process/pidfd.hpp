@@ -12,7 +12,7 @@
 
 namespace microvm::process {
 
-// pidfd_open(2) (Linux 5.3). std::nullopt when there is no process `pid`.
+// base::sys::pidfd_open(), with std::nullopt when there is no process `pid`.
 Result<std::optional<base::Fd>> open_pidfd(pid_t pid);
 
 enum class GroupSignalMethod {

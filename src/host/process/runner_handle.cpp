@@ -14,9 +14,10 @@ RunnerProcessHandle::RunnerProcessHandle(ProcessIdentity identity)
 
 RunnerProcessHandle::~RunnerProcessHandle() {
     if (m_child && m_child->owned()) {
-        // A runner that has already exited is reaped; a running one is left to run.
+        // A runner that has already exited is reaped; a running one is left to run, and
+        // reaped in the background once it exits.
         if (auto reaped = m_child->try_wait(); !reaped || !*reaped) {
-            (void)m_child->detach();
+            (void)m_child->reap_in_background(); // the pid is in m_identity already
         }
     }
 }

@@ -3,7 +3,7 @@
 
 #include "base/error.hpp"
 #include "contract/guest_config.hpp"
-#include "host/hypervisor/vm_config.hpp"
+#include "host/rootfs/rootfs_view.hpp"
 
 namespace microvm::rootfs {
 
@@ -24,7 +24,6 @@ namespace microvm::rootfs {
 //   microvm.json alone; the image's files stay reachable at the link's target (/usr/etc/...)
 //   but not under /etc. Writing through the link instead would follow a path the image
 //   planted, so we accept this for such (unusual) images.
-Result<void> inject_guest_config(hypervisor::RootfsView const& view,
-                                 contract::GuestConfig const& config);
+Result<void> inject_guest_config(RootfsView const& view, contract::GuestConfig const& config);
 
 } // namespace microvm::rootfs

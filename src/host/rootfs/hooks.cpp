@@ -1,15 +1,13 @@
 #include "host/rootfs/hooks.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "host/rootfs/inject.hpp"
 
 namespace microvm {
 
 namespace {
 
-hypervisor::RootfsView view_of(VmRootfs const& rootfs) {
-    return hypervisor::RootfsView{
+rootfs::RootfsView view_of(VmRootfs const& rootfs) {
+    return rootfs::RootfsView{
         .source = rootfs.source(), .upper_dir = rootfs.writable_dir(), .work_dir = {}};
 }
 
@@ -58,8 +56,7 @@ Result<void> VmRootfs::inject_authorized_keys(std::string const& user,
 
 namespace rootfs {
 
-Result<void> run_rootfs_hooks(std::vector<RootfsHook> const& hooks,
-                              hypervisor::RootfsView const& view,
+Result<void> run_rootfs_hooks(std::vector<RootfsHook> const& hooks, RootfsView const& view,
                               std::optional<image::Workload> const& workload) {
     if (hooks.empty()) {
         return {};
@@ -78,24 +75,6 @@ Result<void> run_rootfs_hooks(std::vector<RootfsHook> const& hooks,
             return fail("rootfs hook \"" + hook.name + "\" has no function");
         }
         TRY_CTX(hook.run(rootfs), "rootfs hook \"" + hook.name + "\"");
-    }
-    return {};
-}
-
-Result<void> run_post_boot_hooks(std::vector<PostBootHook> const& hooks, Vm& vm) {
-    for (auto const& hook : hooks) {
-        auto ran = hook.run ? hook.run(vm) : fail("the hook has no function");
-        if (ran) {
-            continue;
-        }
-        // The VM must not outlive a failed start: remove() stops it (the runner ends QEMU and
-        // every virtiofsd, and is waited for) and deletes its directory.
-        if (auto removed = vm.remove(); !removed) {
-            spdlog::warn("post-boot hook \"{}\" failed; removing VM {}: {}", hook.name, vm.name(),
-                         removed.error().text());
-        }
-        return std::unexpected(
-            std::move(ran.error()).context("post-boot hook \"" + hook.name + "\""));
     }
     return {};
 }

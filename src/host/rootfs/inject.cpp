@@ -48,7 +48,7 @@ Result<SplitGuestPath> split_guest_path(std::string const& guest_path) {
                           .leaf = std::move(leaf)};
 }
 
-Result<void> write_file(hypervisor::RootfsView const& view, FileSpec const& file) {
+Result<void> write_file(RootfsView const& view, FileSpec const& file) {
     auto const path = TRY(split_guest_path(file.guest_path));
     auto const layers = TRY(open_layers(view));
     auto const dirs = TRY(resolve_dir(layers, path.parent, file.links));
@@ -62,20 +62,31 @@ bool spans_lines(std::string_view text) {
 
 } // namespace
 
-Result<void> inject_file(hypervisor::RootfsView const& view, FileSpec const& file) {
+Result<void> inject_file(RootfsView const& view, FileSpec const& file) {
     TRY_CTX(write_file(view, file), "inject " + file.guest_path);
     return {};
 }
 
-Result<void> inject_host_file(hypervisor::RootfsView const& view,
-                              std::filesystem::path const& host_path, std::string const& guest_path,
-                              Attributes const& attributes) {
+Result<void> inject_host_file(RootfsView const& view, std::filesystem::path const& host_path,
+                              std::string const& guest_path, Attributes const& attributes) {
     auto const content = TRY_CTX(base::sys::read_file(host_path, max_injected_host_file_bytes),
                                  "inject " + guest_path + " from " + host_path.string());
     return inject_file(view, FileSpec{.guest_path = guest_path,
                                       .content = content,
                                       .attributes = attributes,
                                       .new_dirs = {.mode = 0755, .uid = 0, .gid = 0}});
+}
+
+Result<void> inject_guest_init(RootfsView const& view, std::filesystem::path const& host_binary,
+                               std::string const& guest_path) {
+    auto const content = TRY_CTX(base::sys::read_file(host_binary, max_injected_host_file_bytes),
+                                 "inject " + guest_path + " from " + host_binary.string());
+    return inject_file(view, FileSpec{.guest_path = guest_path,
+                                      .content = content,
+                                      // Owned by whoever runs the VM, as its writable layer is.
+                                      .attributes = {.mode = 0755},
+                                      .new_dirs = {.mode = 0755},
+                                      .links = ImageLinks::replace});
 }
 
 Result<std::string> format_env_file(std::vector<std::string> const& env) {
@@ -100,7 +111,7 @@ Result<std::string> format_env_file(std::vector<std::string> const& env) {
     return text;
 }
 
-Result<void> inject_authorized_keys(hypervisor::RootfsView const& view, std::string const& user,
+Result<void> inject_authorized_keys(RootfsView const& view, std::string const& user,
                                     std::vector<std::string> const& keys) {
     std::string const op = "inject authorized keys of user \"" + user + "\"";
     std::string content;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "base/error.hpp"
-#include "host/hypervisor/vm_config.hpp"
 #include "host/rootfs/inject_path.hpp"
+#include "host/rootfs/rootfs_view.hpp"
 
 namespace microvm::rootfs {
 
@@ -29,21 +29,24 @@ struct FileSpec {
 
 // Writes one file into the view's writable layer (the copy, for a copy view). Errors start
 // with "inject <guest_path>".
-[[nodiscard]] Result<void> inject_file(hypervisor::RootfsView const& view, FileSpec const& file);
+Result<void> inject_file(RootfsView const& view, FileSpec const& file);
 
 // Copies the host file `host_path` into the view as `guest_path`.
-[[nodiscard]] Result<void> inject_host_file(hypervisor::RootfsView const& view,
-                                            std::filesystem::path const& host_path,
-                                            std::string const& guest_path,
-                                            Attributes const& attributes);
+Result<void> inject_host_file(RootfsView const& view, std::filesystem::path const& host_path,
+                              std::string const& guest_path, Attributes const& attributes);
+
+// Copies the static guest init `host_binary` into the view as `guest_path` (0755, parents 0755),
+// with ImageLinks::replace: no symlink the image planted on the way is followed, so the engine can
+// reach it with RESOLVE_NO_SYMLINKS.
+Result<void> inject_guest_init(RootfsView const& view, std::filesystem::path const& host_binary,
+                               std::string const& guest_path);
 
 // "KEY=VALUE\n" per entry; fails on an entry that could not be read back as itself.
-[[nodiscard]] Result<std::string> format_env_file(std::vector<std::string> const& env);
+Result<std::string> format_env_file(std::vector<std::string> const& env);
 
 // <home of user>/.ssh/authorized_keys holding `keys`, 0600 in a 0700 ~/.ssh, owned by `user`
 // as the image's /etc/passwd resolves it.
-[[nodiscard]] Result<void> inject_authorized_keys(hypervisor::RootfsView const& view,
-                                                  std::string const& user,
-                                                  std::vector<std::string> const& keys);
+Result<void> inject_authorized_keys(RootfsView const& view, std::string const& user,
+                                    std::vector<std::string> const& keys);
 
 } // namespace microvm::rootfs

@@ -183,7 +183,7 @@ Result<std::optional<Attributes>> image_dir_attributes(Layers const& layers,
 
 } // namespace
 
-Result<Layers> open_layers(hypervisor::RootfsView const& view) {
+Result<Layers> open_layers(RootfsView const& view) {
     if (view.upper_dir.empty()) {
         return Layers{.writable = TRY(base::open_root(view.source)), .image = std::nullopt};
     }

@@ -19,7 +19,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
-#include "host/hypervisor/vm_config.hpp"
+#include "host/rootfs/rootfs_view.hpp"
 
 namespace microvm::rootfs {
 
@@ -46,14 +46,14 @@ struct Layers {
     base::Fd writable;             // the upper directory, or the VM's copy
     std::optional<base::Fd> image; // the read-only lower layer; none for a copy
 };
-[[nodiscard]] Result<Layers> open_layers(hypervisor::RootfsView const& view);
+Result<Layers> open_layers(RootfsView const& view);
 
 // Resolves the directory `guest_dir` (absolute or relative to the root) to its canonical
 // components. Missing components are kept (they will be created); ".." stops at the root.
 // Fails when a component is not a directory, after 40 symlinks (ELOOP), or (ImageLinks::replace)
 // on a symlink in the writable layer.
-[[nodiscard]] Result<std::vector<std::string>>
-resolve_dir(Layers const& layers, std::string_view guest_dir, ImageLinks links);
+Result<std::vector<std::string>> resolve_dir(Layers const& layers, std::string_view guest_dir,
+                                             ImageLinks links);
 
 // How make_dirs() treats the directories it creates in the writable layer.
 struct DirPlan {
@@ -71,12 +71,11 @@ struct DirPlan {
 // last one, opened O_RDONLY|O_DIRECTORY. A non-directory in the writable layer on the way is an
 // error, except that the last component, when `replace_last` and it is not a directory, is
 // removed first (a leaf is replaced, never followed).
-[[nodiscard]] Result<base::Fd> make_dirs(Layers const& layers, std::vector<std::string> const& dirs,
-                                         DirPlan const& plan, bool replace_last = false);
+Result<base::Fd> make_dirs(Layers const& layers, std::vector<std::string> const& dirs,
+                           DirPlan const& plan, bool replace_last = false);
 
 // Sets the owner (when given; chown first, since it clears set-id bits) and then the mode of
 // the open file `fd`; `what` names it in errors.
-[[nodiscard]] Result<void> apply_attributes(int fd, Attributes const& attributes,
-                                            std::string const& what);
+Result<void> apply_attributes(int fd, Attributes const& attributes, std::string const& what);
 
 } // namespace microvm::rootfs

@@ -23,7 +23,7 @@ constexpr int unshare_failed_offset = 200;
 // 10-60 ms for a forked child whose private namespace dies with it). std::nullopt when this way
 // cannot answer: a comma in a path (6.1's overlayfs takes its options through the legacy
 // parser, which refuses a comma in a value even escaped) or a kernel without fsopen().
-std::optional<Result<void>> probe_in_process(hypervisor::RootfsView const& view,
+std::optional<Result<void>> probe_in_process(RootfsView const& view,
                                              std::string const& what) {
     std::string const values[] = {base::escape_overlay_path(view.source.string()),
                                   base::escape_overlay_path(view.upper_dir.string()),
@@ -54,12 +54,12 @@ std::optional<Result<void>> probe_in_process(hypervisor::RootfsView const& view,
 
 } // namespace
 
-std::string overlay_options(hypervisor::RootfsView const& view) {
+std::string overlay_options(RootfsView const& view) {
     return base::overlay_options(view.source.string(), view.upper_dir.string(),
                                  view.work_dir.string());
 }
 
-Result<void> probe_overlay(hypervisor::RootfsView const& view,
+Result<void> probe_overlay(RootfsView const& view,
                            std::filesystem::path const& mountpoint) {
     // Everything the child needs is prepared before fork(): in a multithreaded caller the
     // child may only make async-signal-safe calls.

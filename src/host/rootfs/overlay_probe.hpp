@@ -5,7 +5,7 @@
 #include <string>
 
 #include "base/error.hpp"
-#include "host/hypervisor/vm_config.hpp"
+#include "host/rootfs/rootfs_view.hpp"
 
 namespace microvm::rootfs {
 
@@ -16,11 +16,10 @@ namespace microvm::rootfs {
 // errno when it cannot: no privilege (EPERM), an upper directory on a file system overlayfs
 // cannot write to (EINVAL, e.g. an overlayfs root in a container), no overlayfs (ENODEV).
 // `mountpoint` must be an existing directory; the view's directories must exist.
-Result<void> probe_overlay(hypervisor::RootfsView const& view,
-                           std::filesystem::path const& mountpoint);
+Result<void> probe_overlay(RootfsView const& view, std::filesystem::path const& mountpoint);
 
 // The overlayfs mount options for a view, with ',', ':' and '\\' in paths escaped as
 // overlayfs expects (the runner builds the same string for the real mount).
-std::string overlay_options(hypervisor::RootfsView const& view);
+std::string overlay_options(RootfsView const& view);
 
 } // namespace microvm::rootfs

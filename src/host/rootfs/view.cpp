@@ -9,11 +9,11 @@
 
 #include "host/rootfs/copy_tree.hpp"
 #include "host/rootfs/overlay_probe.hpp"
+#include "host/state/vm_dir.hpp"
 
 namespace microvm::rootfs {
 namespace {
 
-constexpr char view_dir_name[] = "rootfs";
 constexpr char copy_dir_name[] = "copy";
 constexpr char partial_copy_name[] = "copy.partial";
 
@@ -49,11 +49,9 @@ Result<void> make_directory(std::filesystem::path const& path, mode_t mode) {
     return require_directory(path);
 }
 
-Result<hypervisor::RootfsView> overlay_view(std::filesystem::path const& source,
-                                            struct stat const& source_st,
-                                            std::filesystem::path const& base) {
-    hypervisor::RootfsView view{
-        .source = source, .upper_dir = base / "upper", .work_dir = base / "work"};
+Result<RootfsView> overlay_view(std::filesystem::path const& source, struct stat const& source_st,
+                                std::filesystem::path const& base) {
+    RootfsView view{.source = source, .upper_dir = base / "upper", .work_dir = base / "work"};
     bool const fresh_upper = !exists_no_follow(view.upper_dir);
     TRY(make_directory(view.upper_dir, source_st.st_mode & 07777));
     if (fresh_upper && ::chown(view.upper_dir.c_str(), source_st.st_uid, source_st.st_gid) != 0 &&
@@ -64,8 +62,8 @@ Result<hypervisor::RootfsView> overlay_view(std::filesystem::path const& source,
     return view;
 }
 
-Result<hypervisor::RootfsView> copy_view(std::filesystem::path const& source,
-                                         std::filesystem::path const& base) {
+Result<RootfsView> copy_view(std::filesystem::path const& source,
+                             std::filesystem::path const& base) {
     auto const copy = base / copy_dir_name;
     if (!exists_no_follow(copy)) {
         // Copied under a temporary name and renamed, so a copy interrupted half way is never
@@ -82,7 +80,7 @@ Result<hypervisor::RootfsView> copy_view(std::filesystem::path const& source,
         }
     }
     TRY(require_directory(copy));
-    return hypervisor::RootfsView{.source = copy, .upper_dir = {}, .work_dir = {}};
+    return RootfsView{.source = copy, .upper_dir = {}, .work_dir = {}};
 }
 
 bool is_empty_directory(std::filesystem::path const& path) {
@@ -92,9 +90,8 @@ bool is_empty_directory(std::filesystem::path const& path) {
 
 // Overlay if it mounts, else a copy; a VM whose writes are already in an upper directory
 // stays on the overlay (a copy would silently drop them).
-Result<hypervisor::RootfsView> automatic_view(std::filesystem::path const& source,
-                                              struct stat const& source_st,
-                                              std::filesystem::path const& base) {
+Result<RootfsView> automatic_view(std::filesystem::path const& source, struct stat const& source_st,
+                                  std::filesystem::path const& base) {
     if (exists_no_follow(base / copy_dir_name)) {
         return copy_view(source, base);
     }
@@ -118,9 +115,8 @@ Result<hypervisor::RootfsView> automatic_view(std::filesystem::path const& sourc
 
 } // namespace
 
-Result<hypervisor::RootfsView> create_view(std::filesystem::path const& source,
-                                           std::filesystem::path const& vm_dir,
-                                           ViewStrategy strategy) {
+Result<RootfsView> create_view(std::filesystem::path const& source,
+                               std::filesystem::path const& vm_dir, ViewStrategy strategy) {
     std::error_code ec;
     auto const absolute_source = std::filesystem::absolute(source, ec);
     if (ec) {
@@ -134,7 +130,7 @@ Result<hypervisor::RootfsView> create_view(std::filesystem::path const& source,
     if (!S_ISDIR(source_st.st_mode)) {
         return fail("rootfs view: source is not a directory: " + absolute_source.string());
     }
-    auto const base = std::filesystem::absolute(vm_dir, ec) / view_dir_name;
+    auto const base = std::filesystem::absolute(vm_dir, ec) / state::VmDir::rootfs_dir_name;
     if (ec) {
         return fail("rootfs view: " + vm_dir.string() + ": " + ec.message());
     }

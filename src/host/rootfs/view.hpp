@@ -16,7 +16,7 @@
 #include <filesystem>
 
 #include "base/error.hpp"
-#include "host/hypervisor/vm_config.hpp"
+#include "host/rootfs/rootfs_view.hpp"
 
 namespace microvm::rootfs {
 
@@ -38,8 +38,8 @@ enum class ViewStrategy {
 // Fails when the source is not a directory, when an existing upper or work path is not a
 // directory, when the copy fails (nothing partial is left), or, with `automatic`, when an
 // overlay that already holds the VM's writes can no longer be mounted.
-Result<hypervisor::RootfsView> create_view(std::filesystem::path const& source,
-                                           std::filesystem::path const& vm_dir,
-                                           ViewStrategy strategy = ViewStrategy::automatic);
+Result<RootfsView> create_view(std::filesystem::path const& source,
+                               std::filesystem::path const& vm_dir,
+                               ViewStrategy strategy = ViewStrategy::automatic);
 
 } // namespace microvm::rootfs

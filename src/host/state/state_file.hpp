@@ -14,9 +14,6 @@
 
 namespace microvm::state {
 
-inline constexpr char state_file_name[] = "state.json";
-inline constexpr char state_lock_name[] = "state.lock";
-
 // Writes `record` as the VM's state under the exclusive lock. `vm_dir` must exist.
 Result<void> write_state(std::filesystem::path const& vm_dir, VmRecord const& record);
 

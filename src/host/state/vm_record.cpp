@@ -28,6 +28,8 @@ char const* to_string(Enforcement enforcement) {
         return "host+guest";
     case Enforcement::guest_only:
         return "guest-only";
+    case Enforcement::unknown:
+        return "unknown";
     }
     return "?";
 }
@@ -56,7 +58,7 @@ Result<Enum> enum_from(std::string const& text, Enum const (&values)[N], std::st
 
 constexpr VmStatus all_statuses[] = {VmStatus::created, VmStatus::running, VmStatus::exited};
 constexpr Enforcement all_enforcements[] = {Enforcement::none, Enforcement::host_and_guest,
-                                            Enforcement::guest_only};
+                                            Enforcement::guest_only, Enforcement::unknown};
 
 json optional_time(std::optional<std::chrono::system_clock::time_point> const& time) {
     return time ? json(format_time(*time)) : json(nullptr);

@@ -75,7 +75,7 @@ std::string ctx(uint32_t ctx_id) {
     return "ctx=" + std::to_string(ctx_id);
 }
 
-[[maybe_unused]] std::string list(char const* const* items) {
+std::string list(char const* const* items) {
     if (items == nullptr) {
         return "(null)";
     }
@@ -197,6 +197,12 @@ int32_t krun_disable_implicit_vsock(uint32_t ctx_id) {
     return call("krun_disable_implicit_vsock", ctx(ctx_id));
 }
 #endif
+
+int32_t krun_set_exec(uint32_t ctx_id, char const* exec_path, char const* const argv[],
+                      char const* const envp[]) {
+    return call("krun_set_exec", ctx(ctx_id) + " path=" + str(exec_path) + " argv=" + list(argv) +
+                                     " env=" + list(envp));
+}
 
 int32_t krun_set_console_output(uint32_t ctx_id, char const* filepath) {
     return call("krun_set_console_output", ctx(ctx_id) + " path=" + str(filepath));

@@ -1,6 +1,11 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "base/child.hpp"
 #include "base/command.hpp"
@@ -59,6 +64,40 @@ TEST(Child, MoveTransfersOwnership) {
     EXPECT_EQ(second.pid(), pid);
     EXPECT_FALSE(first.signal(SIGKILL));
     second.kill_and_reap();
+}
+
+// No process and no zombie with this pid. Polls without a deadline that a test asserts on.
+bool eventually_reaped(pid_t pid) {
+    for (int i = 0; i < 2000 && ::kill(pid, 0) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return ::kill(pid, 0) == -1 && errno == ESRCH;
+}
+
+// A zombie answers kill(pid, 0), so only reaping makes it ESRCH.
+TEST(Child, AChildReapedInTheBackgroundLeavesNoZombie) {
+    Child child = sleeper();
+    pid_t const pid = child.reap_in_background();
+    EXPECT_FALSE(child.owned());
+    EXPECT_EQ(::kill(pid, 0), 0) << "it keeps running";
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    EXPECT_TRUE(eventually_reaped(pid));
+}
+
+// The background reaper waits on the pidfd: when something else reaps the child first, it
+// does not reap anyone else.
+TEST(Child, TheBackgroundReaperLeavesAChildReapedElsewhereAlone) {
+    Child child = sleeper();
+    Child other = sleeper();
+    pid_t const pid = child.reap_in_background();
+    ASSERT_EQ(::kill(pid, SIGKILL), 0);
+    // Whoever gets it first, the child ends reaped, and `other` is untouched.
+    ::waitpid(pid, nullptr, 0);
+    EXPECT_TRUE(eventually_reaped(pid));
+    auto status = other.try_wait();
+    ASSERT_TRUE(status) << status.error().text();
+    EXPECT_FALSE(*status);
+    other.kill_and_reap();
 }
 
 TEST(ExitStatus, ShellConvention) {

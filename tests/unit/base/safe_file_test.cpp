@@ -146,25 +146,25 @@ TEST_F(SafeFile, CreateThroughADanglingSymlinkNeverCreatesOutside) {
     EXPECT_TRUE(fs::exists(root() / outside().relative_path() / "planted"));
 }
 
-// --- mkdirs_in_root ---
+// --- mkdirs_no_follow ---
 
 TEST_F(SafeFile, MkdirsCreatesEveryMissingComponent) {
     fs::create_directories(root() / "a");
-    auto made = mkdirs_in_root(root_fd(), "a/b//./c/", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "a/b//./c/", 0755);
     ASSERT_TRUE(made) << made.error().text();
     EXPECT_TRUE(fs::is_directory(root() / "a" / "b" / "c"));
-    auto again = mkdirs_in_root(root_fd(), "/a/b/c", 0755);
+    auto again = mkdirs_no_follow(root_fd(), "/a/b/c", 0755);
     EXPECT_TRUE(again) << again.error().text();
 }
 
 TEST_F(SafeFile, MkdirsOfTheRootIsANoOp) {
-    EXPECT_TRUE(mkdirs_in_root(root_fd(), "", 0755));
-    EXPECT_TRUE(mkdirs_in_root(root_fd(), "/", 0755));
+    EXPECT_TRUE(mkdirs_no_follow(root_fd(), "", 0755));
+    EXPECT_TRUE(mkdirs_no_follow(root_fd(), "/", 0755));
 }
 
 TEST_F(SafeFile, MkdirsRefusesAnAbsoluteSymlinkComponent) {
     fs::create_symlink(outside() / "victim_dir", root() / "etc");
-    auto made = mkdirs_in_root(root_fd(), "etc/sub", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "etc/sub", 0755);
     ASSERT_FALSE(made);
     EXPECT_EQ(made.error().errno_value(), ELOOP);
     EXPECT_TRUE(contains(made.error().text(), "mkdirs etc/sub: etc is a symlink"))
@@ -174,7 +174,7 @@ TEST_F(SafeFile, MkdirsRefusesAnAbsoluteSymlinkComponent) {
 TEST_F(SafeFile, MkdirsRefusesARelativeSymlinkComponent) {
     fs::create_directories(root() / "a");
     fs::create_symlink("../../..", root() / "a" / "b");
-    auto made = mkdirs_in_root(root_fd(), "a/b/outside/victim_dir/new", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "a/b/outside/victim_dir/new", 0755);
     ASSERT_FALSE(made);
     EXPECT_EQ(made.error().errno_value(), ELOOP);
     EXPECT_TRUE(contains(made.error().text(), "a/b is a symlink")) << made.error().text();
@@ -183,14 +183,14 @@ TEST_F(SafeFile, MkdirsRefusesARelativeSymlinkComponent) {
 TEST_F(SafeFile, MkdirsRefusesEvenASymlinkThatStaysInside) {
     fs::create_directories(root() / "usr" / "etc");
     fs::create_symlink("usr/etc", root() / "etc");
-    auto made = mkdirs_in_root(root_fd(), "etc", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "etc", 0755);
     ASSERT_FALSE(made);
     EXPECT_EQ(made.error().errno_value(), ELOOP);
 }
 
 TEST_F(SafeFile, MkdirsRefusesADanglingSymlinkComponent) {
     fs::create_symlink(outside() / "not_yet", root() / "etc");
-    auto made = mkdirs_in_root(root_fd(), "etc", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "etc", 0755);
     ASSERT_FALSE(made);
     EXPECT_EQ(made.error().errno_value(), ELOOP);
     EXPECT_TRUE(fs::is_symlink(root() / "etc"));
@@ -198,14 +198,14 @@ TEST_F(SafeFile, MkdirsRefusesADanglingSymlinkComponent) {
 
 TEST_F(SafeFile, MkdirsRefusesAFileComponent) {
     write_file(root() / "etc", "not a dir");
-    auto made = mkdirs_in_root(root_fd(), "etc/sub", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "etc/sub", 0755);
     ASSERT_FALSE(made);
     EXPECT_EQ(made.error().errno_value(), ENOTDIR);
     EXPECT_TRUE(contains(made.error().text(), "etc exists and is not a directory"));
 }
 
 TEST_F(SafeFile, MkdirsRefusesDotDot) {
-    auto made = mkdirs_in_root(root_fd(), "a/../../outside/new", 0755);
+    auto made = mkdirs_no_follow(root_fd(), "a/../../outside/new", 0755);
     ASSERT_FALSE(made);
     EXPECT_EQ(made.error().errno_value(), EINVAL);
 }

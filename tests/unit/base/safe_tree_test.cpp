@@ -46,7 +46,7 @@ protected:
 
 TEST_F(SafeTree, MakeDirsCreatesWithExactModeAndFollowsLinksInsideTheRoot) {
     mode_t const old_umask = ::umask(077);
-    auto dir = make_dirs_in_root(m_root, "/usr//lib/x/", 0755);
+    auto dir = mkdirs_resolving_in_root(m_root, "/usr//lib/x/", 0755);
     ::umask(old_umask);
     ASSERT_TRUE(dir) << dir.error().text();
     struct stat st {};
@@ -54,13 +54,13 @@ TEST_F(SafeTree, MakeDirsCreatesWithExactModeAndFollowsLinksInsideTheRoot) {
     EXPECT_EQ(st.st_mode & 07777, 0755u) << "not filtered by the umask";
 
     fs::create_symlink("usr/lib", root() / "lib");
-    ASSERT_TRUE(make_dirs_in_root(m_root, "lib/y", 0755));
+    ASSERT_TRUE(mkdirs_resolving_in_root(m_root, "lib/y", 0755));
     EXPECT_TRUE(fs::is_directory(root() / "usr/lib/y"));
     // An absolute link and ".." in a link stay inside the root too.
     fs::create_symlink("/usr", root() / "abs");
     fs::create_symlink("../../../../usr", root() / "up");
-    ASSERT_TRUE(make_dirs_in_root(m_root, "abs/a", 0755));
-    ASSERT_TRUE(make_dirs_in_root(m_root, "up/b", 0755));
+    ASSERT_TRUE(mkdirs_resolving_in_root(m_root, "abs/a", 0755));
+    ASSERT_TRUE(mkdirs_resolving_in_root(m_root, "up/b", 0755));
     EXPECT_TRUE(fs::is_directory(root() / "usr/a"));
     EXPECT_TRUE(fs::is_directory(root() / "usr/b"));
 }
@@ -68,14 +68,14 @@ TEST_F(SafeTree, MakeDirsCreatesWithExactModeAndFollowsLinksInsideTheRoot) {
 TEST_F(SafeTree, MakeDirsCreatesTheTargetOfADanglingLinkInsideTheRoot) {
     fs::create_symlink(outside() / "dir", root() / "out");
     fs::create_symlink("../../../../there", root() / "rel");
-    ASSERT_TRUE(make_dirs_in_root(m_root, "out/new", 0755));
+    ASSERT_TRUE(mkdirs_resolving_in_root(m_root, "out/new", 0755));
     EXPECT_TRUE(fs::is_directory(root() / outside().relative_path() / "dir/new"));
-    ASSERT_TRUE(make_dirs_in_root(m_root, "rel/x", 0755));
+    ASSERT_TRUE(mkdirs_resolving_in_root(m_root, "rel/x", 0755));
     EXPECT_TRUE(fs::is_directory(root() / "there/x"));
     // A cycle of dangling links ends with ELOOP.
     fs::create_symlink("b", root() / "a");
     fs::create_symlink("a", root() / "b");
-    auto loop = make_dirs_in_root(m_root, "a/x", 0755);
+    auto loop = mkdirs_resolving_in_root(m_root, "a/x", 0755);
     ASSERT_FALSE(loop);
     EXPECT_EQ(loop.error().errno_value(), ELOOP) << loop.error().text();
 }
@@ -85,7 +85,7 @@ TEST_F(SafeTree, MakeDirsFailures) {
     fs::create_directory(root() / "real");
     fs::create_symlink("real", root() / "alias");
     fs::create_symlink("../nowhere", root() / "real/out");
-    auto dangling = make_dirs_in_root(m_root, "alias/out/new", 0755);
+    auto dangling = mkdirs_resolving_in_root(m_root, "alias/out/new", 0755);
     ASSERT_FALSE(dangling);
     EXPECT_EQ(dangling.error().errno_value(), EEXIST);
     EXPECT_NE(
@@ -95,11 +95,11 @@ TEST_F(SafeTree, MakeDirsFailures) {
     EXPECT_FALSE(fs::exists(root() / "nowhere"));
 
     write_file(root() / "file", "x");
-    auto not_dir = make_dirs_in_root(m_root, "file/sub", 0755);
+    auto not_dir = mkdirs_resolving_in_root(m_root, "file/sub", 0755);
     ASSERT_FALSE(not_dir);
     EXPECT_EQ(not_dir.error().errno_value(), ENOTDIR);
 
-    auto dots = make_dirs_in_root(m_root, "a/../b", 0755);
+    auto dots = mkdirs_resolving_in_root(m_root, "a/../b", 0755);
     ASSERT_FALSE(dots);
     EXPECT_EQ(dots.error().errno_value(), EINVAL);
 }
@@ -140,7 +140,7 @@ TEST_F(SafeTree, RemoveDeepTreeWithFewDescriptors) {
     struct rlimit old {};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &old), 0);
     std::string path = "deep";
-    ASSERT_TRUE(make_dirs_in_root(m_root, "deep", 0755));
+    ASSERT_TRUE(mkdirs_resolving_in_root(m_root, "deep", 0755));
     auto dir = open_in_root(m_root, "deep", O_PATH | O_DIRECTORY);
     ASSERT_TRUE(dir);
     Fd current = std::move(*dir);

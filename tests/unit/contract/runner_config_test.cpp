@@ -60,7 +60,7 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
         {"console_log_path", "/tmp/console.log"},
         {"stdout_path", "/tmp/out"},
         {"stderr_path", "/tmp/err"},
-        {"result_path", "/tmp/result.json"},
+        {"report_path", "/tmp/result.json"},
         {"runtime_dir", share("run")},
         {"log_level", 3},
         {"engine", "qemu"},
@@ -89,7 +89,7 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
     EXPECT_EQ(config->console_log_path, "/tmp/console.log");
     EXPECT_EQ(config->stdout_path, "/tmp/out");
     EXPECT_EQ(config->stderr_path, "/tmp/err");
-    EXPECT_EQ(config->result_path, "/tmp/result.json");
+    EXPECT_EQ(config->report_path, "/tmp/result.json");
     EXPECT_EQ(config->runtime_dir, share("run"));
     EXPECT_EQ(config->log_level, 3u);
     EXPECT_EQ(config->engine, Engine::qemu);
@@ -133,7 +133,7 @@ TEST_F(RunnerConfigTest, RoundTripsThroughSerialize) {
     config.net_sock_path = "/run/net.sock";
     config.console_log_path = "/tmp/console.log";
     config.stdout_path = "/tmp/out";
-    config.result_path = "/tmp/result.json";
+    config.report_path = "/tmp/result.json";
     config.runtime_dir = share("run");
     config.log_level = 5;
     config.engine = Engine::qemu;
@@ -156,7 +156,7 @@ TEST_F(RunnerConfigTest, RoundTripsThroughSerialize) {
     EXPECT_EQ(parsed->libkrun.library, "/opt/lib/libkrun.so.1");
     EXPECT_EQ(parsed->qemu.initrd, "/tmp/initrd");
     EXPECT_EQ(parsed->qemu.accel, "kvm");
-    EXPECT_EQ(parsed->result_path, "/tmp/result.json");
+    EXPECT_EQ(parsed->report_path, "/tmp/result.json");
     EXPECT_EQ(parsed->runtime_dir, share("run"));
 }
 
@@ -194,7 +194,7 @@ TEST_F(RunnerConfigTest, OmitsEmptyOptionalFields) {
     json out = json::parse(serialize(config));
     for (char const* key :
          {"virtiofs_mounts", "port_forwards", "net_sock_path", "console_log_path", "stdout_path",
-          "stderr_path", "result_path", "runtime_dir", "root_upper_dir", "root_work_dir"}) {
+          "stderr_path", "report_path", "runtime_dir", "root_upper_dir", "root_work_dir"}) {
         EXPECT_FALSE(out.contains(key)) << key;
     }
     EXPECT_FALSE(out["qemu"].contains("kernel"));

@@ -15,6 +15,7 @@
 #include "base/fd.hpp"
 #include "base/temp_dir.hpp"
 #include "guest/network.hpp"
+#include "support/readdir_fault.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::guest {
@@ -110,6 +111,31 @@ TEST(FindNetworkInterface, NoneWithinThePatienceFails) {
     ASSERT_FALSE(found);
     EXPECT_EQ(found.error().text(),
               "no network interface appeared in " + sysfs.path().string() + " within 50 ms");
+}
+
+// Used to throw out of PID 1 (a range-for over a directory_iterator): reading the class
+// directory fails part way.
+TEST(FindNetworkInterface, AClassDirectoryThatCannotBeReadIsAnError) {
+    auto sysfs = temp_dir();
+    fs::create_directories(sysfs.path() / "eth0");
+    write_file(sysfs.path() / "eth0/type", "1\n");
+    fs::create_directories(sysfs.path() / "eth1");
+    write_file(sysfs.path() / "eth1/type", "1\n");
+    test::ReaddirFault fault(sysfs.path(), 1, EIO);
+    auto found = find_network_interface(sysfs.path().string(), std::chrono::milliseconds(0));
+    ASSERT_FALSE(found);
+    EXPECT_EQ(found.error().errno_value(), EIO);
+    EXPECT_EQ(found.error().text(),
+              "find the network interface: list " + sysfs.path().string() + ": Input/output error");
+}
+
+TEST(FindNetworkInterface, AMissingClassDirectoryIsWaitedFor) {
+    auto sysfs = temp_dir();
+    auto found =
+        find_network_interface((sysfs.path() / "net").string(), std::chrono::milliseconds(0));
+    ASSERT_FALSE(found);
+    EXPECT_EQ(found.error().errno_value(), 0);
+    EXPECT_NE(found.error().text().find("no network interface appeared"), std::string::npos);
 }
 
 // lo's IPv4 address or netmask (SIOCGIFADDR / SIOCGIFNETMASK), as text.

@@ -116,5 +116,26 @@ TEST(PrepareNewRoot, AShareThatCannotBeMountedStopsTheBoot) {
     EXPECT_TRUE(share_mounts(sys.calls).size() == 5u) << "the second share is never tried";
 }
 
+// The libkrun boot prepares the root libkrun mounted: no root share of its own, and then the
+// same mounts, in the same order, with the same flags as the qemu boot.
+TEST(PrepareRoot, InPlaceMountsTheSharesExactlyAsTheQemuBootDoes) {
+    NewRoot root;
+    root.config(R"({"virtiofs_mounts": [{"tag": "src", "guest_path": "/src", "read_only": true},
+                                        {"tag": "out", "guest_path": "/out"}]})");
+    test::FakeSyscalls in_place;
+    auto prepared = prepare_root(in_place, root.path);
+    ASSERT_TRUE(prepared) << prepared.error().text();
+    for (auto const& call : in_place.calls) {
+        EXPECT_FALSE(call.starts_with("mount microvm-root ")) << call;
+    }
+    test::FakeSyscalls qemu_boot;
+    ASSERT_TRUE(prepare_new_root(qemu_boot, root.path));
+    Calls const after_root_share(qemu_boot.calls.begin() + 2, qemu_boot.calls.end());
+    EXPECT_EQ(in_place.calls, after_root_share);
+    EXPECT_EQ(share_mounts(in_place.calls),
+              (Calls{"mount src " + root.path + "/src virtiofs MS_RDONLY|MS_NOSUID|MS_NODEV \"\"",
+                     "mount out " + root.path + "/out virtiofs MS_NOSUID|MS_NODEV \"\""}));
+}
+
 } // namespace
 } // namespace microvm::guest

@@ -66,11 +66,6 @@ TEST(OpenPorts, OpensThePortsThatExist) {
     EXPECT_TRUE(ports.status_port.valid());
 }
 
-TEST(StatusLine, IsExitEqualsStatus) {
-    EXPECT_EQ(status_line(0), "exit=0\n");
-    EXPECT_EQ(status_line(255), "exit=255\n");
-}
-
 TEST(ReportStatus, WritesTheLine) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);

@@ -62,9 +62,11 @@ TEST(MountShare, FailedUnmountAfterFailedChownIsReportedToo) {
     sys.fail("umount2", EBUSY);
     auto mounted = mount_share(sys, share(false), "/newroot", {.uid = 1000, .gid = 1000});
     ASSERT_FALSE(mounted);
-    EXPECT_NE(mounted.error().text().find("unmounting it again failed too: umount2 (fake): "),
-              std::string::npos)
-        << mounted.error().text();
+    EXPECT_EQ(mounted.error().text(), "chown virtiofs tag \"data\" on /data: chown (fake): "
+                                      "Operation not permitted; unmounting it again failed too: "
+                                      "umount2 (fake): Device or resource busy");
+    // The chown is the cause, and keeps its errno.
+    EXPECT_EQ(mounted.error().errno_value(), EPERM);
 }
 
 TEST(MountShare, RetriesWithADelayUntilTheMountWorks) {

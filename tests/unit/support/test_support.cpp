@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -103,6 +105,21 @@ ProcessResult run_process(std::vector<std::string> const& argv,
     std::filesystem::remove(err_path);
     std::filesystem::remove(in_path);
     return result;
+}
+
+RemovedWorkingDirectory::RemovedWorkingDirectory() : m_previous(std::filesystem::current_path()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "microvm-cwd-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr || ::chdir(pattern.c_str()) != 0 ||
+        ::rmdir(pattern.c_str()) != 0) {
+        throw std::runtime_error("cannot make a removed working directory: " +
+                                 std::string(std::strerror(errno)));
+    }
+}
+
+RemovedWorkingDirectory::~RemovedWorkingDirectory() {
+    if (::chdir(m_previous.c_str()) != 0) {
+        std::abort(); // every later test would run in the wrong directory
+    }
 }
 
 } // namespace microvm::test

@@ -28,4 +28,18 @@ ProcessResult run_process(std::vector<std::string> const& argv,
                           std::vector<std::string> const& extra_env = {},
                           std::string const& stdin_text = "");
 
+// While alive, this process's working directory is one that has been removed, so getcwd()
+// and std::filesystem::absolute() of a relative path fail with ENOENT. The previous working
+// directory is restored at the end.
+class RemovedWorkingDirectory {
+public:
+    RemovedWorkingDirectory();
+    ~RemovedWorkingDirectory();
+    RemovedWorkingDirectory(RemovedWorkingDirectory const&) = delete;
+    RemovedWorkingDirectory& operator=(RemovedWorkingDirectory const&) = delete;
+
+private:
+    std::filesystem::path m_previous;
+};
+
 } // namespace microvm::test

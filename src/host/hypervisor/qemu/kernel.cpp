@@ -178,7 +178,9 @@ Result<GuestKernel> find_guest_kernel(KernelSearch const& search) {
                     ": " + ec.message() + ")");
     }
     std::optional<GuestKernel> best;
-    for (auto const& entry : it) {
+    // Advanced with the error_code overload: a range-for would throw when reading fails.
+    for (std::filesystem::directory_iterator end; !ec && it != end; it.increment(ec)) {
+        auto const& entry = *it;
         std::string name = entry.path().filename().string();
         if (!name.starts_with(kernel_prefix)) {
             continue;
@@ -187,12 +189,18 @@ Result<GuestKernel> find_guest_kernel(KernelSearch const& search) {
         // Without its modules directory a distribution kernel cannot reach its virtio
         // devices, so it does not qualify.
         auto modules = modules_dir_for(search, version);
-        if (modules.empty() || !entry.is_regular_file(ec)) {
+        std::error_code type_ec;
+        if (modules.empty() || !entry.is_regular_file(type_ec)) {
             continue;
         }
         if (!best || compare_kernel_versions(version, best->version) > 0) {
             best = GuestKernel{.kernel = entry.path(), .version = version, .modules_dir = modules};
         }
+    }
+    if (ec) {
+        return fail_errno(std::string(no_kernel_message) + " (read " + search.boot_dir.string() +
+                              ")",
+                          ec.value());
     }
     if (!best) {
         return fail(no_kernel_message);

@@ -20,10 +20,10 @@ class FileLock {
 public:
     // Opens (creating, mode 0600) `path` and blocks until the lock is granted. Fails when the
     // file cannot be opened or flock fails for another reason than EINTR.
-    [[nodiscard]] static Result<FileLock> acquire(std::filesystem::path const& path, LockMode mode);
+    static Result<FileLock> acquire(std::filesystem::path const& path, LockMode mode);
     // Like acquire(), but returns nullopt at once when another holder has a conflicting lock.
-    [[nodiscard]] static Result<std::optional<FileLock>>
-    try_acquire(std::filesystem::path const& path, LockMode mode);
+    static Result<std::optional<FileLock>> try_acquire(std::filesystem::path const& path,
+                                                       LockMode mode);
 
     FileLock(FileLock&&) noexcept = default;
     FileLock& operator=(FileLock&&) noexcept = default;

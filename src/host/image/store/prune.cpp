@@ -5,24 +5,26 @@
 #include <set>
 
 #include "base/safe_tree.hpp"
+#include "base/sys.hpp"
 #include "host/image/store/tag_index.hpp"
 
 namespace microvm::image {
 
 namespace {
 
-std::vector<std::string> entries_of(std::filesystem::path const& dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (auto const& entry : std::filesystem::directory_iterator(dir, ec)) {
-        names.push_back(entry.path().filename().string());
+// The names in one of the store's directories; none when it was never created.
+Result<std::vector<std::string>> entries_of(std::filesystem::path const& dir) {
+    auto names = base::sys::list_directory(dir);
+    if (!names && names.error().errno_value() == ENOENT) {
+        return std::vector<std::string>();
     }
     return names;
 }
 
 Result<void> prune_blobs(ContentStore const& store, std::set<std::string> const& keep,
                          PruneReport& report) {
-    for (auto const& name : entries_of(store.blobs_dir())) {
+    auto const names = TRY(entries_of(store.blobs_dir()));
+    for (auto const& name : names) {
         auto const path = store.blobs_dir() / name;
         if (name.starts_with(".tmp-")) {
             TRY(base::remove_tree(path));
@@ -45,7 +47,8 @@ Result<void> prune_blobs(ContentStore const& store, std::set<std::string> const&
 
 Result<void> prune_rootfs(ContentStore const& store, std::set<std::string> const& keep,
                           PruneReport& report) {
-    for (auto const& name : entries_of(store.rootfs_dir())) {
+    auto const names = TRY(entries_of(store.rootfs_dir()));
+    for (auto const& name : names) {
         auto const path = store.rootfs_dir() / name;
         auto digest = Digest::parse("sha256:" + name);
         if (!digest) {

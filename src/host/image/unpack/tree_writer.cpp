@@ -47,7 +47,7 @@ Result<int> TreeWriter::parent_dir(std::string const& parent) {
     // One lookup in the common case; creating parents walks the path component by component.
     auto dir = base::open_in_root(m_root, parent, O_PATH | O_DIRECTORY, 0, base::Resolve::in_root);
     if (!dir && dir.error().errno_value() == ENOENT) {
-        dir = base::make_dirs_in_root(m_root, parent, implied_directory_mode);
+        dir = base::mkdirs_resolving_in_root(m_root, parent, implied_directory_mode);
     }
     if (!dir) {
         return std::unexpected(std::move(dir.error()));

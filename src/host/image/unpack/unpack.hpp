@@ -21,9 +21,9 @@ namespace microvm::image {
 // Applies `layers` (paths of layer blobs, bottom layer first) to the existing, empty
 // directory `root_dir`, then gives each directory its final mode and times. On failure the
 // directory holds a partial tree that the caller must remove (unpack_image() does).
-[[nodiscard]] Result<UnpackStats> unpack_layers(std::span<std::filesystem::path const> layers,
-                                                std::filesystem::path const& root_dir,
-                                                UnpackLimits const& limits = {});
+Result<UnpackStats> unpack_layers(std::span<std::filesystem::path const> layers,
+                                  std::filesystem::path const& root_dir,
+                                  UnpackLimits const& limits = {});
 
 // Unpacks `layers` into a fresh temporary directory next to `final_dir`, makes its root
 // 0755, flushes it to disk (syncfs), and publishes it by an atomic rename to `final_dir`:
@@ -32,8 +32,8 @@ namespace microvm::image {
 // it first (EEXIST too: first writer wins, the caller can use theirs). On any failure the
 // temporary directory is removed: no partial rootfs is ever left behind. The parent of
 // `final_dir` must exist; the caller makes it 0700 (see above).
-[[nodiscard]] Result<UnpackStats> unpack_image(std::span<std::filesystem::path const> layers,
-                                               std::filesystem::path const& final_dir,
-                                               UnpackLimits const& limits = {});
+Result<UnpackStats> unpack_image(std::span<std::filesystem::path const> layers,
+                                 std::filesystem::path const& final_dir,
+                                 UnpackLimits const& limits = {});
 
 } // namespace microvm::image

@@ -1,24 +1,28 @@
 // The libkrun engine: the VMM runs inside this process. Every check that can refuse the
 // config runs before the first krun_* call; then the context is built in the order libkrun
-// expects and krun_start_enter hands the process over to the VM for good.
+// expects and krun_start_enter hands the process over to the VM for good. The guest's first
+// program is microvm-init (guest_init.hpp), so shares are mounted as on qemu.
 //
 // Exit statuses (DESIGN.md §4.2): 125 for a config this engine or library cannot honour
-// (more than 255 vCPUs, an unenforceable read-only share under "require-host", UDP or
-// unsupported forwards); 3 when the library cannot be loaded or krun_create_ctx fails;
-// 2 when the root overlay cannot be mounted or krun_start_enter returns; 1 when any other krun_*
-// call fails. On success the process never returns here and exits with the workload's status.
+// (more than 255 vCPUs, an unenforceable read-only share under "require-host", or under any
+// policy without microvm-init, UDP or unsupported forwards); 3 when the library cannot be
+// loaded or krun_create_ctx fails; 2 when the root overlay cannot be mounted, microvm-init is
+// not in the root, or krun_start_enter returns; 1 when any other krun_* call fails. On success
+// the process never returns here and exits with the workload's status, which microvm-init
+// hands to libkrun (guest/libkrun_boot.hpp).
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 
 #include "runner/engine/engines.hpp"
 #include "runner/engine/libkrun/console.hpp"
+#include "runner/engine/libkrun/guest_init.hpp"
 #include "runner/engine/libkrun/library.hpp"
 #include "runner/engine/libkrun/machine.hpp"
 #include "runner/engine/libkrun/network.hpp"
 #include "runner/engine/libkrun/root.hpp"
 #include "runner/engine/libkrun/shares.hpp"
-#include "runner/result_file.hpp"
+#include "runner/reporter.hpp"
 
 namespace microvm::runner::libkrun {
 
@@ -26,29 +30,38 @@ namespace {
 
 using contract::RunnerExit;
 
-Step<void> run_vm(contract::RunnerConfig const& config) {
+Step<void> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
     TRY(check_machine(config));
     Library const library = TRY(Library::open(config.libkrun.library));
     KrunApi const& krun = library.api();
     auto const shares = TRY(plan_shares(config, krun));
     auto const network = TRY(plan_network(config, krun));
     TRY(prepare_root(config));
+    TRY(check_guest_init(config));
 
     TRY(set_log_level(krun, config.log_level));
     std::uint32_t const ctx = TRY(create_ctx(krun));
     TRY(configure_machine(krun, ctx, config));
+    TRY(set_guest_init(krun, ctx, config));
     TRY(add_network(krun, ctx, network));
     TRY(add_shares(krun, ctx, shares));
     TRY(set_console_output(krun, ctx, config));
     TRY(redirect_output(config));
 
     // Last, since from here on the runner's exit status is the workload's; a start_enter that
-    // returns overwrites it with the error.
-    if (!config.result_path.empty()) {
-        TRY(as_step(write_result_started(config.result_path), RunnerExit::runtime_error));
+    // returns replaces this report with the error.
+    contract::RunnerReport& report = reporter.report();
+    // libkrun runs the guest under KVM on Linux; it has no other accelerator.
+    report.accelerator = "kvm";
+    for (auto const& share : shares) {
+        report.shares.push_back(
+            {.tag = share.tag, .read_only = share.read_only, .host_enforced = share.host_enforced});
     }
+    report.status_is_runner_exit = true;
+    TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));
     spdlog::debug("krun_start_enter({})", ctx);
     int32_t const ret = krun.start_enter(ctx);
+    reporter.report().vmm_started = false;
     // Returning at all means the VM did not start.
     if (ret < 0) {
         return failure(RunnerExit::start_failed, Error::from_errno("krun_start_enter", -ret));
@@ -60,18 +73,15 @@ Step<void> run_vm(contract::RunnerConfig const& config) {
 } // namespace
 
 int run(contract::RunnerConfig const& config) {
-    auto result = run_vm(config);
+    Reporter reporter(config.report_path, contract::Engine::libkrun);
+    auto result = run_vm(config, reporter);
     if (result) {
         // Unreachable: success ends the process inside krun_start_enter.
         return contract::to_int(RunnerExit::start_failed);
     }
     std::string const message = "libkrun: " + result.error().error.text();
     std::fprintf(stderr, "microvm-runner: %s\n", message.c_str());
-    if (!config.result_path.empty()) {
-        if (auto written = write_result_error(config.result_path, message); !written) {
-            std::fprintf(stderr, "microvm-runner: %s\n", written.error().text().c_str());
-        }
-    }
+    reporter.failed(message);
     return contract::to_int(result.error().exit);
 }
 

@@ -46,6 +46,7 @@ Step<Library> Library::open(std::string const& path) {
     resolve(h, "krun_set_root", Need::required, api.set_root, missing);
     resolve(h, "krun_add_virtiofs", Need::required, api.add_virtiofs, missing);
     resolve(h, "krun_set_console_output", Need::required, api.set_console_output, missing);
+    resolve(h, "krun_set_exec", Need::required, api.set_exec, missing);
     resolve(h, "krun_start_enter", Need::required, api.start_enter, missing);
     resolve(h, "krun_add_virtiofs3", Need::optional, api.add_virtiofs3, missing);
     resolve(h, "krun_set_port_map", Need::optional, api.set_port_map, missing);

@@ -19,6 +19,8 @@ struct KrunApi {
     int32_t (*set_root)(uint32_t ctx, char const* root_path) = nullptr;
     int32_t (*add_virtiofs)(uint32_t ctx, char const* tag, char const* path) = nullptr;
     int32_t (*set_console_output)(uint32_t ctx, char const* filepath) = nullptr;
+    int32_t (*set_exec)(uint32_t ctx, char const* exec_path, char const* const argv[],
+                        char const* const envp[]) = nullptr;
     int32_t (*start_enter)(uint32_t ctx) = nullptr;
 
     // Optional: nullptr when the loaded libkrun predates them.

@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
+#include "runner/engine/libkrun/guest_init.hpp"
+#include "runner/read_only_policy.hpp"
 
 namespace microvm::runner::libkrun {
 
@@ -21,25 +22,30 @@ std::string quoted(std::string const& tag) {
 
 Step<std::vector<PlannedShare>> plan_shares(contract::RunnerConfig const& config,
                                             KrunApi const& krun) {
-    bool const host_enforces = krun.add_virtiofs3 != nullptr;
+    bool const has_virtiofs3 = krun.add_virtiofs3 != nullptr;
+    Result<void> const host_side =
+        has_virtiofs3 ? Result<void>()
+                      : fail("this libkrun has no krun_add_virtiofs3; libkrun >= 1.18 does");
     std::vector<PlannedShare> plan;
     for (auto const& mount : config.virtiofs_mounts) {
-        PlannedShare share{mount.tag, mount.path, mount.read_only,
-                           host_enforces ? ShareCall::virtiofs3 : ShareCall::virtiofs};
-        if (mount.read_only && !host_enforces) {
-            if (config.read_only_policy == ReadOnlyPolicy::require_host) {
-                return failure(RunnerExit::config_error,
-                               "virtiofs mount " + quoted(mount.tag) +
-                                   " is read-only but this libkrun cannot enforce read-only "
-                                   "shares (it has no krun_add_virtiofs3, libkrun >= 1.18 "
-                                   "does); read_only_policy \"allow-guest-only\" would rely on "
-                                   "the guest's MS_RDONLY alone");
-            }
-            // The exact text of DESIGN.md §4.1, which callers may match.
-            std::fprintf(stderr,
-                         "Warning: virtiofs mount \"%s\" is read-only but libkrun has no "
-                         "host-side enforcement; relying on guest-side MS_RDONLY\n",
-                         mount.tag.c_str());
+        PlannedShare share{.tag = mount.tag,
+                           .path = mount.path,
+                           .read_only = mount.read_only,
+                           .host_enforced = false,
+                           .call = has_virtiofs3 ? ShareCall::virtiofs3 : ShareCall::virtiofs};
+        if (mount.read_only && !host_side && !guest_runs_microvm_init(config)) {
+            // Guest-only enforcement needs a guest that enforces: fail closed whatever the
+            // policy says.
+            return failure(
+                RunnerExit::config_error,
+                "virtiofs mount " + quoted(mount.tag) +
+                    " is read-only but nothing would enforce it: " + host_side.error().text() +
+                    ", and runner.json names no libkrun.init, so no microvm-init "
+                    "mounts it read-only in the guest");
+        }
+        if (mount.read_only) {
+            share.host_enforced = TRY(decide_read_only(contract::Engine::libkrun, mount.tag,
+                                                       host_side, config.read_only_policy));
         }
         plan.push_back(std::move(share));
     }

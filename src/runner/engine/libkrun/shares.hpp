@@ -7,9 +7,9 @@
 // as with krun_add_virtiofs.
 //
 // Without krun_add_virtiofs3 (libkrun < 1.18) a read-only share cannot be enforced on the
-// host: read_only_policy "require-host" refuses to start (RunnerExit::config_error);
-// "allow-guest-only" prints the warning of DESIGN.md §4.1 and adds it with krun_add_virtiofs,
-// leaving the guest's MS_RDONLY as the only protection.
+// host: runner/read_only_policy.hpp decides, as for every engine ("require-host" refuses to
+// start, "allow-guest-only" warns and adds it with krun_add_virtiofs, leaving the guest's
+// MS_RDONLY as the only protection).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +28,8 @@ struct PlannedShare {
     std::string tag;
     std::string path;
     bool read_only = false;
+    // The library refuses writes to it (read-only and added with krun_add_virtiofs3).
+    bool host_enforced = false;
     ShareCall call = ShareCall::virtiofs3;
 };
 

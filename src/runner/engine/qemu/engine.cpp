@@ -38,7 +38,8 @@
 #include "runner/engine/qemu/supervisor.hpp"
 #include "runner/engine/qemu/tools.hpp"
 #include "runner/private_mounts.hpp"
-#include "runner/result_file.hpp"
+#include "runner/read_only_policy.hpp"
+#include "runner/reporter.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -184,8 +185,8 @@ Step<std::string> mount_root(contract::RunnerConfig const& config, Workspace& wo
     return workspace.root->path();
 }
 
-// DESIGN.md §4.1: a read-only share is enforced by the file server, or the VM does not start
-// unless the caller accepted guest-only enforcement.
+// How the file server can keep a read-only share read-only, or why it cannot; what that means
+// is runner/read_only_policy.hpp's decision, the same for every engine.
 Step<HostEnforcement> read_only_enforcement(SharePlan const& plan,
                                             VirtiofsdCapabilities const& daemon,
                                             ReadOnlyPolicy policy) {
@@ -193,22 +194,9 @@ Step<HostEnforcement> read_only_enforcement(SharePlan const& plan,
         return HostEnforcement::daemon_flag;
     }
     auto const probe = probe_read_only_view({.source = plan.source, .target = plan.view_dir});
-    if (probe) {
-        return HostEnforcement::read_only_view;
-    }
-    if (policy == ReadOnlyPolicy::require_host) {
-        return failure(RunnerExit::config_error,
-                       "virtiofs mount \"" + plan.tag +
-                           "\" is read-only but the qemu engine cannot enforce it on the host (" +
-                           probe.error().text() +
-                           "); refusing to start (allow guest-only enforcement with "
-                           "--allow-guest-only-readonly to run anyway)");
-    }
-    std::fprintf(stderr,
-                 "Warning: virtiofs mount \"%s\" is read-only but qemu has no host-side "
-                 "enforcement; relying on guest-side MS_RDONLY\n",
-                 plan.tag.c_str());
-    return HostEnforcement::none;
+    bool const host_enforced =
+        TRY(decide_read_only(contract::Engine::qemu, plan.tag, probe, policy));
+    return host_enforced ? HostEnforcement::read_only_view : HostEnforcement::none;
 }
 
 // The root share first (tag contract::root_share_tag), then the user's, in order.
@@ -224,6 +212,7 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
     plans.push_back({
         .tag = contract::root_share_tag,
         .source = root_source,
+        .read_only = false,
         .enforcement = HostEnforcement::none,
         // A private overlay changes only through this VM, so the guest may cache freely.
         .cache = private_root ? "always" : "auto",
@@ -236,6 +225,7 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
         SharePlan plan{
             .tag = mount.tag,
             .source = mount.path,
+            .read_only = mount.read_only,
             .enforcement = HostEnforcement::none,
             .cache = "auto",
             .socket_path = workspace.path("vfs-" + index + ".sock"),
@@ -364,7 +354,24 @@ Step<int> vm_status(SupervisionOutcome const& outcome, std::vector<SharePlan> co
                        console);
 }
 
-Step<int> run_vm(contract::RunnerConfig const& config) {
+// What the report says once the VMM is up: the kernel, the accelerator, and per user share
+// whether the file server itself keeps it read-only (the root share is not the user's).
+void describe_in_report(contract::RunnerReport& report, Preflight const& checked,
+                        std::vector<SharePlan> const& plans) {
+    report.kernel = checked.tools.kernel;
+    report.accelerator = checked.accelerator == Accelerator::kvm ? "kvm" : "tcg";
+    report.shares.clear();
+    for (auto const& plan : plans) {
+        if (plan.tag == contract::root_share_tag) {
+            continue;
+        }
+        report.shares.push_back({.tag = plan.tag,
+                                 .read_only = plan.read_only,
+                                 .host_enforced = plan.enforcement != HostEnforcement::none});
+    }
+}
+
+Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
     // First of all: from here on a stop signal is an event for the supervision loop, not the
     // runner's death between starting a child and watching it.
     StopSignals signals = TRY(as_step(StopSignals::block(), RunnerExit::runtime_error));
@@ -395,6 +402,8 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
     base::Child qemu = TRY(start_qemu(launch));
+    describe_in_report(reporter.report(), checked, plans);
+    TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));
     auto const outcome = supervise(qemu, daemons, signals, launch.control_socket_path);
     stop_daemons(daemons);
     if (!outcome) {
@@ -407,22 +416,15 @@ Step<int> run_vm(contract::RunnerConfig const& config) {
 } // namespace
 
 int run(contract::RunnerConfig const& config) {
-    auto const result = run_vm(config);
+    Reporter reporter(config.report_path, contract::Engine::qemu);
+    auto const result = run_vm(config, reporter);
     if (result) {
-        if (!config.result_path.empty()) {
-            if (auto written = write_result_exit_code(config.result_path, *result); !written) {
-                std::fprintf(stderr, "microvm-runner: %s\n", written.error().text().c_str());
-            }
-        }
+        reporter.ended(*result);
         return *result;
     }
     std::string const message = "qemu: " + result.error().error.text();
     std::fprintf(stderr, "microvm-runner: %s\n", message.c_str());
-    if (!config.result_path.empty()) {
-        if (auto written = write_result_error(config.result_path, message); !written) {
-            std::fprintf(stderr, "microvm-runner: %s\n", written.error().text().c_str());
-        }
-    }
+    reporter.failed(message);
     return contract::to_int(result.error().exit);
 }
 

@@ -3,35 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <charconv>
-
 #include "base/fd.hpp"
+#include "contract/status_line.hpp"
 
 namespace microvm::runner::qemu {
-
-std::optional<int> parse_exit_report(std::string_view text) {
-    std::optional<int> status;
-    while (!text.empty()) {
-        std::size_t const end = text.find('\n');
-        std::string_view line = text.substr(0, end);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-        if (!line.empty() && line.back() == '\r') {
-            line.remove_suffix(1);
-        }
-        constexpr std::string_view prefix = "exit=";
-        if (!line.starts_with(prefix)) {
-            continue;
-        }
-        std::string_view const digits = line.substr(prefix.size());
-        int value = -1;
-        auto const [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (ec == std::errc() && ptr == digits.data() + digits.size() && !digits.empty() &&
-            value >= 0 && value <= 255) {
-            status = value;
-        }
-    }
-    return status;
-}
 
 Result<std::optional<int>> read_exit_report(std::string const& path) {
     base::Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -41,8 +16,8 @@ Result<std::optional<int>> read_exit_report(std::string const& path) {
         }
         return fail_errno("open " + path);
     }
-    // A report is one short line; anything past this is not one.
-    constexpr std::size_t limit = 4096;
+    // Past the limit it is not a report: the rest is left unread.
+    constexpr std::size_t limit = contract::max_status_report_size;
     std::string text(limit, '\0');
     std::size_t used = 0;
     while (used < limit) {
@@ -59,7 +34,7 @@ Result<std::optional<int>> read_exit_report(std::string const& path) {
         used += static_cast<std::size_t>(got);
     }
     text.resize(used);
-    return parse_exit_report(text);
+    return contract::parse_exit_status(text);
 }
 
 } // namespace microvm::runner::qemu

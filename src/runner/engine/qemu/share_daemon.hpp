@@ -19,6 +19,7 @@ enum class HostEnforcement {
 struct SharePlan {
     std::string tag;
     std::string source;
+    bool read_only = false;
     HostEnforcement enforcement = HostEnforcement::none;
     std::string cache = "auto";
     // The vhost-user socket qemu connects to.

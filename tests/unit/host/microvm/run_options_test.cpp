@@ -111,6 +111,20 @@ TEST_F(RunOptionsTest, HostPathMustBeAnExistingDirectory) {
     EXPECT_EQ(problem(options), "mounts[0].host_path: must not be empty");
 }
 
+// The field is added to the cause as context: its errno survives.
+TEST_F(RunOptionsTest, AFieldErrorKeepsTheErrnoOfItsCause) {
+    std::filesystem::create_directory_symlink("loop", root() / "loop");
+    RunOptions options;
+    options.mounts = {share("a", "/a")};
+    options.mounts[0].host_path = root() / "loop";
+    auto result = validate(options);
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().errno_value(), ELOOP);
+    EXPECT_EQ(result.error().root(), "stat " + (root() / "loop").string());
+    EXPECT_EQ(result.error().text(), "mounts[0].host_path: stat " + (root() / "loop").string() +
+                                         ": Too many levels of symbolic links");
+}
+
 TEST_F(RunOptionsTest, GuestPathRules) {
     for (std::string guest :
          {"", "relative", "/", "//", "/proc", "/proc/x", "/sys/fs", "/dev", "/a/../b"}) {

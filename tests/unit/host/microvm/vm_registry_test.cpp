@@ -8,11 +8,13 @@
 
 #include "base/command.hpp"
 #include "base/temp_dir.hpp"
+#include "contract/runner_report.hpp"
 #include "host/microvm/data_dir.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/microvm/vm_registry.hpp"
 #include "host/process/identity.hpp"
 #include "host/state/state_file.hpp"
+#include "host/state/vm_dir.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm {
@@ -92,7 +94,7 @@ TEST_F(VmRegistryTest, AKilledRunnerIsExitedWithTheReasonItLeftNoStatus) {
 TEST_F(VmRegistryTest, AnEndedRunnerReportsTheExitCodeOfItsResult) {
     auto [child, identity] = start("exit 0");
     auto const dir = running_vm("ended", identity);
-    test::write_file(dir / vm_files::result, "{\"exit_code\": 7}\n");
+    test::write_file(state::VmDir(dir).runner_report(), "{\"exit_code\": 7}\n");
     ASSERT_TRUE(child.wait());
     auto info = refreshed(dir);
     EXPECT_EQ(info.status, VmStatus::exited);
@@ -103,7 +105,7 @@ TEST_F(VmRegistryTest, AnEndedRunnerReportsTheExitCodeOfItsResult) {
 TEST_F(VmRegistryTest, AZombieRunnerCountsAsExited) {
     auto [child, identity] = start("exit 0");
     auto const dir = running_vm("zombie", identity);
-    test::write_file(dir / vm_files::result, "{\"exit_code\": 3}\n");
+    test::write_file(state::VmDir(dir).runner_report(), "{\"exit_code\": 3}\n");
     // Not reaped: the PID is still the runner's, but it is no longer running.
     siginfo_t info{};
     ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(child.pid()), &info, WEXITED | WNOWAIT), 0);
@@ -130,7 +132,7 @@ TEST_F(VmRegistryTest, APidNowHeldByAnotherProcessIsNotTheRunner) {
 TEST_F(VmRegistryTest, WaitOnAVmOpenedByNameReturnsTheRecordedExitCode) {
     auto [child, identity] = start("sleep 0.2; exit 0");
     auto const dir = running_vm("waited", identity);
-    test::write_file(dir / vm_files::result, "{\"exit_code\": 42}\n");
+    test::write_file(state::VmDir(dir).runner_report(), "{\"exit_code\": 42}\n");
     auto vm = open("waited", data());
     ASSERT_TRUE(vm) << vm.error().text();
     EXPECT_EQ(vm->id(), std::to_string(child.pid()));
@@ -196,31 +198,50 @@ TEST_F(VmRegistryTest, ListRemovesAnExitedAutoRemoveVmItsRunnerCouldNotRemove) {
     EXPECT_FALSE(std::filesystem::exists(*dir));
 }
 
-TEST_F(VmRegistryTest, ReadOnlySharesRecordWhereTheyAreEnforced) {
+// The runner's report decides, under either policy; before it there is no claim at all.
+TEST_F(VmRegistryTest, ReadOnlySharesShowWhatTheRunnerReported) {
     auto share = m_data->path() / "share";
     std::filesystem::create_directory(share);
     RunOptions options;
     options.name = "shares";
     options.mounts = {{.tag = "ro", .host_path = share, .guest_path = "/ro", .read_only = true},
                       {.tag = "rw", .host_path = share, .guest_path = "/rw", .read_only = false}};
-    auto strict = created_record("", options);
-    EXPECT_EQ(strict.info.mounts[0].enforcement, Enforcement::host_and_guest);
-    EXPECT_EQ(strict.info.mounts[1].enforcement, Enforcement::none);
+    for (auto policy : {ReadOnlyPolicy::require_host, ReadOnlyPolicy::allow_guest_only}) {
+        options.read_only_policy = policy;
+        auto const created = created_record("", options);
+        EXPECT_EQ(created.info.mounts[0].enforcement, Enforcement::unknown);
+        EXPECT_EQ(created.info.mounts[1].enforcement, Enforcement::none);
+    }
 
-    options.read_only_policy = ReadOnlyPolicy::allow_guest_only;
     auto [child, identity] = start("sleep 600");
     auto dir = claim_vm_dir(data(), options.name);
     ASSERT_TRUE(dir);
     ASSERT_TRUE(state::write_state(*dir, created_record("", options)));
     ASSERT_TRUE(record_started(*dir, "", "/srv/root", identity));
-    // Until the VMM is up, nothing shows the host enforces it.
-    EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::guest_only);
-    test::write_file(*dir / vm_files::console_log, "");
+    EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::unknown);
+    // Log text and a console log say nothing: the report is the only source.
+    test::write_file(state::VmDir(*dir).console_log(), "");
+    test::write_file(*dir / "runner.log", "anything at all\n");
+    EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::unknown);
+
+    auto const report = state::VmDir(*dir).runner_report().string();
+    contract::RunnerReport said{.vmm_started = true,
+                                .engine = contract::Engine::qemu,
+                                .shares = {{.tag = "ro", .read_only = true, .host_enforced = true},
+                                           {.tag = "rw", .read_only = false}}};
+    ASSERT_TRUE(contract::write_runner_report(report, said));
     EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::host_and_guest);
-    test::write_file(*dir / "runner.log",
-                     "Warning: virtiofs mount \"ro\" is read-only but qemu has no host-side "
-                     "enforcement; relying on guest-side MS_RDONLY\n");
+    EXPECT_EQ(refreshed(*dir).mounts[1].enforcement, Enforcement::none);
+    said.shares[0].host_enforced = false;
+    ASSERT_TRUE(contract::write_runner_report(report, said));
     EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::guest_only);
+    // A report from before the VMM was up, or one that does not parse, claims nothing.
+    said.vmm_started = false;
+    said.shares[0].host_enforced = true;
+    ASSERT_TRUE(contract::write_runner_report(report, said));
+    EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::unknown);
+    test::write_file(report, "{\"vmm_started\": true, \"shares\": 7}");
+    EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::unknown);
     child.kill_and_reap();
 }
 

@@ -9,6 +9,7 @@
 #include "base/fd.hpp"
 #include "host/preflight/checks.hpp"
 #include "host/preflight/port_holder.hpp"
+#include "support/readdir_fault.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::preflight {
@@ -102,6 +103,23 @@ TEST(PortHolder, FindsThisProcessHoldingATcpListener) {
     ASSERT_FALSE(busy);
     EXPECT_EQ(busy.error().text(),
               "host port 127.0.0.1:" + std::to_string(bound.port) + "/tcp " + in_use_by_me());
+}
+
+// Used to throw (a range-for over a directory_iterator): a process's fd directory fails part
+// way, as when the process exits while it is read. It is only "not this one".
+TEST(PortHolder, AnFdDirectoryThatFailsPartWayIsSkipped) {
+    auto const bound = bind_socket(AF_INET, SOCK_STREAM, "127.0.0.1", true);
+    test::ReaddirFault fault("/proc/self/fd", 1, ENOENT);
+    EXPECT_FALSE(find_port_holder(Protocol::tcp, "127.0.0.1", bound.port));
+    EXPECT_GE(fault.failures(), 1);
+}
+
+// Likewise for /proc itself: the holder stays unknown.
+TEST(PortHolder, AProcListingThatFailsPartWayLeavesTheHolderUnknown) {
+    auto const bound = bind_socket(AF_INET, SOCK_STREAM, "127.0.0.1", true);
+    test::ReaddirFault fault("/proc", 1, EIO);
+    EXPECT_FALSE(find_port_holder(Protocol::tcp, "127.0.0.1", bound.port));
+    EXPECT_EQ(fault.failures(), 1);
 }
 
 TEST(PortHolder, AWildcardListenerBlocksLoopback) {

@@ -46,6 +46,17 @@ TEST_F(LocateRunnerTest, ExplicitPathMustExist) {
     EXPECT_EQ(found.error().text(), "explicit runner path not found: " + s.explicit_path.string());
 }
 
+// Used to throw: a relative explicit path when the working directory has been removed.
+TEST_F(LocateRunnerTest, ARelativeExplicitPathWithoutAWorkingDirectoryIsAnError) {
+    auto s = search();
+    s.explicit_path = "runner";
+    microvm::test::RemovedWorkingDirectory removed;
+    auto found = locate_runner(s);
+    ASSERT_FALSE(found);
+    EXPECT_EQ(found.error().errno_value(), ENOENT);
+    EXPECT_EQ(found.error().root(), "explicit runner path runner");
+}
+
 TEST_F(LocateRunnerTest, ExplicitPathWinsAndIsResolved) {
     auto real = make_runner(root() / "path2");
     std::filesystem::create_symlink(real, root() / "link");

@@ -1,4 +1,9 @@
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <thread>
 
 #include "host/process/runner_handle.hpp"
 #include "host/process/stop.hpp"
@@ -37,14 +42,46 @@ TEST_F(RunnerHandleTest, StopTerminatesAndReaps) {
     EXPECT_EQ(handle.wait().value_or(-1), 128 + SIGTERM);
 }
 
+// Reaped: no process with this identity, not even a zombie. Polls without a deadline that a
+// test asserts on.
+bool eventually_reaped(ProcessIdentity const& identity) {
+    auto reaped = [&] {
+        auto const presence = check_identity(identity);
+        return presence == Presence::gone || presence == Presence::replaced;
+    };
+    for (int i = 0; i < 2000 && !reaped(); ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    return reaped();
+}
+
 TEST_F(RunnerHandleTest, DroppingTheHandleLeavesTheRunnerRunning) {
     auto spawned = spawn_script("sleep 1000\n");
     ASSERT_TRUE(spawned) << spawned.error().text();
     ProcessIdentity identity = spawned->identity;
     { RunnerProcessHandle handle(std::move(*spawned)); }
     EXPECT_TRUE(alive(identity));
-    auto again = base::Child::adopt(identity.pid, base::KillScope::process_group);
-    ASSERT_TRUE(again && again->kill());
+    ASSERT_TRUE(stop(identity, 30s));
+    EXPECT_TRUE(eventually_reaped(identity));
+}
+
+// A runner that exits on its own after its handle is gone is reaped, not left a zombie of
+// this process.
+TEST_F(RunnerHandleTest, ARunnerExitingAfterItsHandleIsDroppedIsReaped) {
+    auto const go = dir() / "go";
+    ASSERT_EQ(::mkfifo(go.c_str(), 0600), 0);
+    // Blocks until the test opens the FIFO, so it is still running when the handle is dropped.
+    auto spawned = spawn_script("read line < " + go.string() + "\nexit 3\n");
+    ASSERT_TRUE(spawned) << spawned.error().text();
+    ProcessIdentity identity = spawned->identity;
+    { RunnerProcessHandle handle(std::move(*spawned)); }
+    EXPECT_EQ(check_identity(identity), Presence::running);
+
+    base::Fd fifo(::open(go.c_str(), O_WRONLY | O_CLOEXEC));
+    ASSERT_TRUE(fifo);
+    ASSERT_EQ(::write(fifo.get(), "\n", 1), 1);
+    fifo.reset();
+    EXPECT_TRUE(eventually_reaped(identity));
 }
 
 TEST_F(RunnerHandleTest, AHandleFromAnIdentityStopsButCannotTellTheStatus) {

@@ -54,7 +54,7 @@ protected:
         fs::create_directories(m_dir->path() / "vm");
     }
     fs::path source() const { return m_dir->path() / "source"; }
-    hypervisor::RootfsView view() const {
+    RootfsView view() const {
         auto view = create_view(source(), m_dir->path() / "vm");
         EXPECT_TRUE(view) << view.error().text();
         return *view;
@@ -130,7 +130,7 @@ TEST_F(GuestConfigInjection, ImagesOwnConfigIsReplacedInTheViewOnly) {
 }
 
 TEST_F(GuestConfigInjection, WithoutAnUpperDirTheSourceIsTheRoot) {
-    hypervisor::RootfsView v{.source = source(), .upper_dir = {}, .work_dir = {}};
+    RootfsView v{.source = source(), .upper_dir = {}, .work_dir = {}};
     ASSERT_TRUE(inject_guest_config(v, sample_config()));
     expect_config_in(source());
 }
@@ -162,7 +162,7 @@ TEST_F(GuestConfigInjection, GuestSeesTheMergedEtc) {
             ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
             ::_exit(100);
         }
-        auto mount = [](hypervisor::RootfsView const& v, fs::path const& at) {
+        auto mount = [](RootfsView const& v, fs::path const& at) {
             std::string options = "lowerdir=" + v.source.string() +
                                   ",upperdir=" + v.upper_dir.string() +
                                   ",workdir=" + v.work_dir.string();

@@ -27,7 +27,7 @@ protected:
     }
     fs::path lower() const { return m_dir->path() / "lower"; }
     fs::path upper() const { return m_dir->path() / "upper"; }
-    hypervisor::RootfsView view() const {
+    RootfsView view() const {
         return {.source = lower(), .upper_dir = upper(), .work_dir = m_dir->path() / "work"};
     }
     std::optional<base::TempDir> m_dir;

@@ -50,14 +50,14 @@ protected:
     fs::path lower() const { return path("lower"); }
     fs::path upper() const { return path("upper"); }
     fs::path outside() const { return path("outside"); }
-    hypervisor::RootfsView overlay() const {
+    RootfsView overlay() const {
         return {.source = lower(), .upper_dir = upper(), .work_dir = path("work")};
     }
-    hypervisor::RootfsView copy() const {
+    RootfsView copy() const {
         return {.source = lower(), .upper_dir = {}, .work_dir = {}};
     }
 
-    Result<void> write(hypervisor::RootfsView const& view, std::string const& guest_path,
+    Result<void> write(RootfsView const& view, std::string const& guest_path,
                        Attributes attributes = {.mode = 0644}) {
         return inject_file(view, FileSpec{.guest_path = guest_path,
                                           .content = "injected\n",

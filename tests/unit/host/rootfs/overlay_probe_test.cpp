@@ -14,7 +14,7 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(OverlayOptions, EscapesWhatOverlayfsSplitsOn) {
-    hypervisor::RootfsView view{.source = "/a,b", .upper_dir = "/c:d", .work_dir = "/e\\f"};
+    RootfsView view{.source = "/a,b", .upper_dir = "/c:d", .work_dir = "/e\\f"};
     EXPECT_EQ(overlay_options(view), "lowerdir=/a\\,b,upperdir=/c\\:d,workdir=/e\\\\f");
 }
 
@@ -25,8 +25,8 @@ protected:
         ASSERT_TRUE(dir);
         m_dir.emplace(std::move(*dir));
     }
-    hypervisor::RootfsView make(std::string const& prefix) {
-        hypervisor::RootfsView view{.source = m_dir->path() / (prefix + "lower"),
+    RootfsView make(std::string const& prefix) {
+        RootfsView view{.source = m_dir->path() / (prefix + "lower"),
                                     .upper_dir = m_dir->path() / (prefix + "upper"),
                                     .work_dir = m_dir->path() / (prefix + "work")};
         fs::create_directories(view.source);

@@ -84,7 +84,7 @@ int in_child(std::function<int()> const& body) {
     return WEXITSTATUS(status);
 }
 
-int mount_overlay(hypervisor::RootfsView const& view, fs::path const& target) {
+int mount_overlay(RootfsView const& view, fs::path const& target) {
     std::string options = "lowerdir=" + view.source.string() +
                           ",upperdir=" + view.upper_dir.string() +
                           ",workdir=" + view.work_dir.string();
@@ -96,7 +96,7 @@ bool mounted_anywhere(fs::path const& path) {
            std::string::npos;
 }
 
-class RootfsView : public ::testing::Test {
+class CreateView : public ::testing::Test {
 protected:
     void SetUp() override {
         auto dir = base::TempDir::create("microvm-view-test-");
@@ -117,7 +117,7 @@ protected:
     std::optional<base::TempDir> m_dir;
 };
 
-TEST_F(RootfsView, CreatesUpperAndWorkBesideEachOther) {
+TEST_F(CreateView, CreatesUpperAndWorkBesideEachOther) {
     auto view = create_view(source(), vm("a"));
     ASSERT_TRUE(view) << view.error().text();
     EXPECT_EQ(view->source, source());
@@ -130,14 +130,14 @@ TEST_F(RootfsView, CreatesUpperAndWorkBesideEachOther) {
     EXPECT_TRUE(fs::is_empty(view->upper_dir));
 }
 
-TEST_F(RootfsView, UpperTakesTheSourceRootMode) {
+TEST_F(CreateView, UpperTakesTheSourceRootMode) {
     ::chmod(source().c_str(), 0751);
     auto view = create_view(source(), vm("a"));
     ASSERT_TRUE(view) << view.error().text();
     EXPECT_EQ(mode_of(view->upper_dir) & 07777, 0751u);
 }
 
-TEST_F(RootfsView, RelativeSourceBecomesAbsolute) {
+TEST_F(CreateView, RelativeSourceBecomesAbsolute) {
     auto cwd = fs::current_path();
     fs::current_path(m_dir->path());
     auto view = create_view("source", vm("a"));
@@ -146,7 +146,7 @@ TEST_F(RootfsView, RelativeSourceBecomesAbsolute) {
     EXPECT_EQ(view->source, source());
 }
 
-TEST_F(RootfsView, ExistingViewIsReusedWithItsWrites) {
+TEST_F(CreateView, ExistingViewIsReusedWithItsWrites) {
     auto first = create_view(source(), vm("a"));
     ASSERT_TRUE(first);
     test::write_file(first->upper_dir / "kept", "x");
@@ -155,7 +155,7 @@ TEST_F(RootfsView, ExistingViewIsReusedWithItsWrites) {
     EXPECT_EQ(test::read_file(second->upper_dir / "kept"), "x");
 }
 
-TEST_F(RootfsView, PlantedSymlinkIsRefused) {
+TEST_F(CreateView, PlantedSymlinkIsRefused) {
     fs::create_directories(vm("a") / "rootfs");
     fs::create_directory_symlink(source(), vm("a") / "rootfs/upper");
     auto view = create_view(source(), vm("a"));
@@ -163,7 +163,7 @@ TEST_F(RootfsView, PlantedSymlinkIsRefused) {
     EXPECT_NE(view.error().text().find("is not a directory"), std::string::npos);
 }
 
-TEST_F(RootfsView, SourceMustBeADirectory) {
+TEST_F(CreateView, SourceMustBeADirectory) {
     auto missing = create_view(m_dir->path() / "nothing", vm("a"));
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().text(), "rootfs view: stat " + (m_dir->path() / "nothing").string() +
@@ -174,7 +174,7 @@ TEST_F(RootfsView, SourceMustBeADirectory) {
               "rootfs view: source is not a directory: " + (source() / "bin/ls").string());
 }
 
-TEST_F(RootfsView, AutomaticIsAnOverlayWhereOneMounts) {
+TEST_F(CreateView, AutomaticIsAnOverlayWhereOneMounts) {
     ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay and must run as root";
     fs::create_directories(m_dir->path() / "a,b:c");
     auto view = create_view(source(), m_dir->path() / "a,b:c");
@@ -184,7 +184,7 @@ TEST_F(RootfsView, AutomaticIsAnOverlayWhereOneMounts) {
     EXPECT_FALSE(fs::exists(m_dir->path() / "a,b:c/rootfs/copy"));
 }
 
-TEST_F(RootfsView, CopyIsAPrivateWritableRoot) {
+TEST_F(CreateView, CopyIsAPrivateWritableRoot) {
     auto before = snapshot(source());
     auto view = create_view(source(), vm("a"), ViewStrategy::copy);
     ASSERT_TRUE(view) << view.error().text();
@@ -206,7 +206,7 @@ TEST_F(RootfsView, CopyIsAPrivateWritableRoot) {
 }
 
 // Without CAP_SYS_ADMIN no overlay can be mounted, so `automatic` falls back to a copy.
-TEST_F(RootfsView, AutomaticFallsBackToACopyWithoutMountPrivilege) {
+TEST_F(CreateView, AutomaticFallsBackToACopyWithoutMountPrivilege) {
     int step = in_child([&] {
         __user_cap_header_struct header{.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
         __user_cap_data_struct data[2] = {};
@@ -237,7 +237,7 @@ TEST_F(RootfsView, AutomaticFallsBackToACopyWithoutMountPrivilege) {
 // The guest's writes (create, modify, delete, chmod, mkdir) land in the VM's upper directory;
 // the source tree stays byte for byte and stat for stat the same, and a second VM on the
 // same source sees none of the first one's writes. Needs root (this machine and CI are).
-TEST_F(RootfsView, OverlayWritesNeverReachTheSource) {
+TEST_F(CreateView, OverlayWritesNeverReachTheSource) {
     ASSERT_EQ(::geteuid(), 0u) << "this test mounts an overlay and must run as root";
     auto a = create_view(source(), vm("a"));
     auto b = create_view(source(), vm("b"));

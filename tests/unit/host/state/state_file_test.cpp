@@ -10,6 +10,7 @@
 
 #include "base/temp_dir.hpp"
 #include "host/state/state_file.hpp"
+#include "host/state/vm_dir.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::state {
@@ -44,7 +45,7 @@ TEST_F(StateFileTest, NoFileYetIsNoRecord) {
 TEST_F(StateFileTest, WrittenPrivateAndReadBack) {
     ASSERT_TRUE(write_state(dir(), record("a")));
     struct stat st {};
-    ASSERT_EQ(::stat((dir() / state_file_name).c_str(), &st), 0);
+    ASSERT_EQ(::stat((VmDir(dir()).state()).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600U);
     auto read = read_state(dir());
     ASSERT_TRUE(read && *read);
@@ -55,13 +56,13 @@ TEST_F(StateFileTest, WrittenPrivateAndReadBack) {
     for (auto const& entry : std::filesystem::directory_iterator(dir())) {
         names.insert(entry.path().filename().string());
     }
-    EXPECT_EQ(names, (std::set<std::string>{state_file_name, state_lock_name}));
+    EXPECT_EQ(names, (std::set<std::string>{VmDir::state_name, VmDir::state_lock_name}));
 }
 
 TEST_F(StateFileTest, AWriteReplacesTheFileInsteadOfRewritingIt) {
     ASSERT_TRUE(write_state(dir(), record("a")));
     // A reader that opened the old file keeps reading the old record whole.
-    std::ifstream old_reader(dir() / state_file_name);
+    std::ifstream old_reader(VmDir(dir()).state());
     ASSERT_TRUE(write_state(dir(), record("b", 100)));
     std::stringstream old_text;
     old_text << old_reader.rdbuf();
@@ -74,17 +75,18 @@ TEST_F(StateFileTest, AWriteReplacesTheFileInsteadOfRewritingIt) {
 TEST_F(StateFileTest, APlantedSymlinkIsReplacedNotFollowed) {
     auto const victim = dir() / "victim";
     microvm::test::write_file(victim, "precious");
-    std::filesystem::create_symlink(victim, dir() / state_file_name);
+    std::filesystem::create_symlink(victim, VmDir(dir()).state());
     ASSERT_TRUE(write_state(dir(), record("a")));
     EXPECT_EQ(microvm::test::read_file(victim), "precious");
-    EXPECT_FALSE(std::filesystem::is_symlink(dir() / state_file_name));
+    EXPECT_FALSE(std::filesystem::is_symlink(VmDir(dir()).state()));
 }
 
 TEST_F(StateFileTest, AMalformedFileIsAnErrorNamingIt) {
-    microvm::test::write_file(dir() / state_file_name, "{not json");
+    microvm::test::write_file(VmDir(dir()).state(), "{not json");
     auto read = read_state(dir());
     ASSERT_FALSE(read);
-    EXPECT_NE(read.error().text().find(state_file_name), std::string::npos) << read.error().text();
+    EXPECT_NE(read.error().text().find(VmDir::state_name), std::string::npos)
+        << read.error().text();
 }
 
 // Readers take no lock, so a torn file would show up as a parse failure or a mixed record.
@@ -145,16 +147,16 @@ TEST_F(StateFileTest, ConcurrentUpdatesLoseNothing) {
 
 TEST_F(StateFileTest, AnUpdateThatChangesNothingLeavesTheFileAlone) {
     ASSERT_TRUE(write_state(dir(), record("a")));
-    auto const before = std::filesystem::last_write_time(dir() / state_file_name);
+    auto const before = std::filesystem::last_write_time(VmDir(dir()).state());
     struct stat st_before {};
-    ::stat((dir() / state_file_name).c_str(), &st_before);
+    ::stat((VmDir(dir()).state()).c_str(), &st_before);
     auto updated = update_state(dir(), [](std::optional<VmRecord>) { return std::nullopt; });
     ASSERT_TRUE(updated && *updated);
     EXPECT_EQ((*updated)->info.name, "a");
     struct stat st_after {};
-    ::stat((dir() / state_file_name).c_str(), &st_after);
+    ::stat((VmDir(dir()).state()).c_str(), &st_after);
     EXPECT_EQ(st_before.st_ino, st_after.st_ino);
-    EXPECT_EQ(before, std::filesystem::last_write_time(dir() / state_file_name));
+    EXPECT_EQ(before, std::filesystem::last_write_time(VmDir(dir()).state()));
 }
 
 } // namespace

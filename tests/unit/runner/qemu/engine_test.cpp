@@ -9,6 +9,7 @@
 
 #include "base/temp_dir.hpp"
 #include "contract/runner_config.hpp"
+#include "contract/runner_report.hpp"
 #include "runner/engine/engines.hpp"
 #include "support/test_support.hpp"
 
@@ -51,7 +52,7 @@ protected:
         m_config.console_log_path = path("console.log");
         m_config.stdout_path = path("stdout");
         m_config.stderr_path = path("stderr");
-        m_config.result_path = path("result.json");
+        m_config.report_path = path("report.json");
         m_config.qemu.binary = path("qemu");
         m_config.qemu.kernel = path("vmlinuz");
         m_config.qemu.initrd = path("initrd");
@@ -86,8 +87,16 @@ protected:
 
 TEST_F(Engine, ReturnsTheStatusTheGuestReported) {
     EXPECT_EQ(run(m_config), 5);
-    EXPECT_EQ(test::read_file(path("result.json")), R"({"exit_code":5})"
-                                                    "\n");
+    auto report = contract::read_runner_report(path("report.json"));
+    ASSERT_TRUE(report && *report) << (report ? "none" : report.error().text());
+    EXPECT_EQ((*report)->exit_code, 5);
+    EXPECT_TRUE((*report)->vmm_started);
+    EXPECT_EQ((*report)->engine, contract::Engine::qemu);
+    EXPECT_EQ((*report)->kernel, path("vmlinuz"));
+    EXPECT_EQ((*report)->accelerator, "tcg");
+    // The user's shares, not the root share.
+    EXPECT_EQ((*report)->shares,
+              (std::vector<contract::ShareReport>{{.tag = "data", .read_only = false}}));
 }
 
 TEST_F(Engine, StartsOneDaemonPerShareAndLeavesNothingBehind) {
@@ -119,20 +128,20 @@ TEST_F(Engine, TheHostsRuntimeDirIsUsedAndEmptiedButKept) {
 TEST_F(Engine, NoReportIsARuntimeError) {
     set_qemu("", 0);
     EXPECT_EQ(run(m_config), 1);
-    EXPECT_THAT(test::read_file(path("result.json")),
+    EXPECT_THAT(test::read_file(path("report.json")),
                 HasSubstr("without reporting the workload's exit status"));
 }
 
 TEST_F(Engine, QemuFailingIsAStartFailure) {
     set_qemu("", 1);
     EXPECT_EQ(run(m_config), 2);
-    EXPECT_THAT(test::read_file(path("result.json")), HasSubstr("qemu failed (exit status 1"));
+    EXPECT_THAT(test::read_file(path("report.json")), HasSubstr("qemu failed (exit status 1"));
 }
 
 TEST_F(Engine, MissingFilesAreEngineInitFailuresNamingThePath) {
     m_config.qemu.kernel = path("no-kernel");
     EXPECT_EQ(run(m_config), 3);
-    EXPECT_THAT(test::read_file(path("result.json")), HasSubstr(path("no-kernel")));
+    EXPECT_THAT(test::read_file(path("report.json")), HasSubstr(path("no-kernel")));
     EXPECT_FALSE(std::filesystem::exists(path("qemu-args")));
 }
 

@@ -12,6 +12,7 @@
 #include "base/temp_dir.hpp"
 #include "host/hypervisor/qemu/bzimage.hpp"
 #include "host/hypervisor/qemu/kernel.hpp"
+#include "support/readdir_fault.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::hypervisor::qemu {
@@ -113,6 +114,20 @@ TEST(FindGuestKernel, MissingBootDirIsTheSameError) {
     EXPECT_TRUE(
         kernel.error().text().starts_with("no guest kernel found: build the microvm kernel (make "
                                           "kernel), install linux-image-amd64 or pass --kernel"));
+}
+
+// Used to throw (a range-for over a directory_iterator): reading /boot fails part way.
+TEST(FindGuestKernel, ABootDirThatFailsPartWayIsAnError) {
+    auto system = FakeSystem::make();
+    system.kernel("6.1.0-9-amd64", true);
+    system.kernel("6.1.0-10-amd64", true);
+    test::ReaddirFault fault(system.boot(), 1, EIO);
+    auto kernel = find_guest_kernel(system.search());
+    ASSERT_FALSE(kernel);
+    EXPECT_EQ(kernel.error().errno_value(), EIO);
+    EXPECT_NE(kernel.error().text().find("(read " + system.boot().string() + ")"),
+              std::string::npos)
+        << kernel.error().text();
 }
 
 TEST(FindGuestKernel, ExplicitKernelMustExist) {

@@ -7,6 +7,7 @@
 #include "host/image/store/prune.hpp"
 #include "host/image/store/rootfs_cache.hpp"
 #include "host/image/store/tag_index.hpp"
+#include "support/readdir_fault.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm::image {
@@ -185,6 +186,18 @@ TEST_F(StoreTagIndex, PruneKeepsARootfsInUse) {
     ASSERT_TRUE(report) << report.error().text();
     EXPECT_EQ(report->busy_rootfs, std::vector<std::string>{d.text()});
     EXPECT_TRUE(std::filesystem::exists(store->rootfs_path(d)));
+}
+
+// Used to throw (a range-for over a directory_iterator): reading the blobs fails part way.
+TEST_F(StoreTagIndex, PruneReportsADirectoryThatCannotBeRead) {
+    auto a = image("r/a", "1", {"m-a", "l-a"});
+    ASSERT_TRUE(put_image(*store, a));
+    test::ReaddirFault fault(store->blobs_dir(), 1, EIO);
+    auto report = prune(*store);
+    ASSERT_FALSE(report);
+    EXPECT_EQ(report.error().errno_value(), EIO);
+    EXPECT_NE(report.error().text().find("list " + store->blobs_dir().string()), std::string::npos)
+        << report.error().text();
 }
 
 TEST_F(StoreTagIndex, EnsureRootfsUnpacksOnceAcrossThreads) {

@@ -13,6 +13,8 @@ contract::RunnerConfig config_with(ReadOnlyPolicy policy) {
     contract::RunnerConfig config;
     config.read_only_policy = policy;
     config.virtiofs_mounts = {{"ro", "/host/ro", true}, {"rw", "/host/rw", false}};
+    // microvm-init runs in the guest, so guest-only enforcement is possible at all.
+    config.libkrun.init = "/.microvm/init";
     return config;
 }
 
@@ -31,7 +33,8 @@ TEST(LibkrunShares, WithoutVirtiofs3RequireHostRefusesBeforeAnyCall) {
     ASSERT_FALSE(plan);
     EXPECT_EQ(plan.error().exit, contract::RunnerExit::config_error);
     EXPECT_TRUE(plan.error().error.text().starts_with(
-        "virtiofs mount \"ro\" is read-only but this libkrun cannot enforce read-only shares"))
+        "virtiofs mount \"ro\" is read-only but the libkrun engine cannot enforce it on the host "
+        "(this libkrun has no krun_add_virtiofs3; libkrun >= 1.18 does)"))
         << plan.error().error.text();
     EXPECT_TRUE(recorded().empty());
 }
@@ -60,6 +63,22 @@ TEST(LibkrunShares, FailedCallNamesTheTagAndIsARuntimeError) {
     ASSERT_FALSE(added);
     EXPECT_EQ(added.error().exit, contract::RunnerExit::runtime_error);
     EXPECT_EQ(added.error().error.text(), "krun_add_virtiofs3 \"ro\" /host/ro: Permission denied");
+}
+
+// Without microvm-init nothing in the guest mounts a share read-only: guest-only enforcement
+// is refused under either policy.
+TEST(LibkrunShares, WithoutMicrovmInitGuestOnlyIsRefusedUnderEitherPolicy) {
+    for (auto policy : {ReadOnlyPolicy::require_host, ReadOnlyPolicy::allow_guest_only}) {
+        auto api = recording_api(false);
+        auto config = config_with(policy);
+        config.libkrun.init.clear();
+        auto plan = plan_shares(config, api);
+        ASSERT_FALSE(plan);
+        EXPECT_EQ(plan.error().exit, contract::RunnerExit::config_error);
+        EXPECT_TRUE(plan.error().error.text().starts_with(
+            "virtiofs mount \"ro\" is read-only but nothing would enforce it"))
+            << plan.error().error.text();
+    }
 }
 
 } // namespace

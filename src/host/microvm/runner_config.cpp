@@ -1,0 +1,42 @@
+#include "host/microvm/runner_config.hpp"
+
+namespace microvm {
+
+contract::RunnerConfig runner_config_for(RunOptions const& options, rootfs::RootfsView const& view,
+                                         state::VmDir const& vm_dir) {
+    contract::RunnerConfig out;
+    out.root_path = view.source.string();
+    out.root_upper_dir = view.upper_dir.string();
+    out.root_work_dir = view.work_dir.string();
+    out.num_vcpus = options.cpus;
+    out.ram_mib = options.memory_mib;
+    for (auto const& mount : options.mounts) {
+        out.virtiofs_mounts.push_back(contract::RunnerMount{
+            .tag = mount.tag,
+            .path = mount.host_path.string(),
+            .read_only = mount.read_only,
+        });
+    }
+    for (auto const& port : options.ports) {
+        out.port_forwards.push_back(contract::RunnerPortForward{
+            .host = port.host,
+            .guest = port.guest,
+            .protocol = port.protocol,
+            .host_address = port.host_address,
+        });
+    }
+    out.network = options.network;
+    out.outbound = options.outbound;
+    out.console_log_path = vm_dir.console_log().string();
+    out.stdout_path = vm_dir.stdout_log().string();
+    out.stderr_path = vm_dir.stderr_log().string();
+    out.report_path = vm_dir.runner_report().string();
+    if (options.auto_remove) {
+        out.remove_dir = vm_dir.path().string();
+    }
+    out.log_level = options.log_level;
+    out.read_only_policy = options.read_only_policy;
+    return out;
+}
+
+} // namespace microvm

@@ -1,0 +1,26 @@
+#include "runner/read_only_policy.hpp"
+
+#include <cstdio>
+
+#include "contract/share_rules.hpp"
+
+namespace microvm::runner {
+
+Step<bool> decide_read_only(contract::Engine engine, std::string const& tag,
+                            Result<void> const& host_side, ReadOnlyPolicy policy) {
+    if (host_side) {
+        return true;
+    }
+    std::string const engine_name = contract::to_string(engine);
+    if (policy == ReadOnlyPolicy::require_host) {
+        return failure(contract::RunnerExit::config_error,
+                       "virtiofs mount \"" + tag + "\" is read-only but the " + engine_name +
+                           " engine cannot enforce it on the host (" + host_side.error().text() +
+                           "); refusing to start (allow guest-only enforcement with "
+                           "--allow-guest-only-readonly to run anyway)");
+    }
+    std::fprintf(stderr, "%s\n", contract::guest_only_warning(tag, engine_name).c_str());
+    return false;
+}
+
+} // namespace microvm::runner

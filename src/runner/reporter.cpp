@@ -1,0 +1,44 @@
+#include "runner/reporter.hpp"
+
+#include <cstdio>
+
+namespace microvm::runner {
+
+Reporter::Reporter(std::string path, contract::Engine engine) : m_path(std::move(path)) {
+    m_report.engine = engine;
+}
+
+Result<void> Reporter::vmm_started() {
+    m_report.vmm_started = true;
+    if (m_path.empty()) {
+        return {};
+    }
+    TRY_CTX(contract::write_runner_report(m_path, m_report), "write the runner's report");
+    return {};
+}
+
+void Reporter::ended(int exit_code) {
+    m_report.exit_code = exit_code;
+    m_report.error.reset();
+    write_final();
+}
+
+void Reporter::failed(std::string const& error) {
+    m_report.exit_code.reset();
+    m_report.error = error;
+    // The runner's exit status is its own failure code, not the workload's.
+    m_report.status_is_runner_exit = false;
+    write_final();
+}
+
+void Reporter::write_final() {
+    if (m_path.empty()) {
+        return;
+    }
+    if (auto written = contract::write_runner_report(m_path, m_report); !written) {
+        std::fprintf(stderr, "microvm-runner: write the runner's report: %s\n",
+                     written.error().text().c_str());
+    }
+}
+
+} // namespace microvm::runner

@@ -1,0 +1,38 @@
+// The runner's side of its report (contract/runner_report.hpp): what the engine learned while
+// starting the VM, written to runner.json's report_path when the VMM is up and again when the
+// runner ends. With no report_path nothing is written (a runner started by hand).
+#pragma once
+
+#include <string>
+
+#include "base/error.hpp"
+#include "contract/runner_report.hpp"
+
+namespace microvm::runner {
+
+class Reporter {
+public:
+    Reporter(std::string path, contract::Engine engine);
+
+    // What the engine found out so far; the engine fills kernel, accelerator and shares in
+    // before it calls vmm_started().
+    contract::RunnerReport& report() { return m_report; }
+
+    // Records that the VMM is up and writes the report. A report that cannot be written is an
+    // error: the host would not learn what protects the shares.
+    Result<void> vmm_started();
+
+    // Writes the final report: the workload's `exit_code`, or the runner's own `error`. A
+    // failure to write is printed to stderr (the runner is ending; there is no one else to
+    // tell).
+    void ended(int exit_code);
+    void failed(std::string const& error);
+
+private:
+    void write_final();
+
+    std::string m_path;
+    contract::RunnerReport m_report;
+};
+
+} // namespace microvm::runner
