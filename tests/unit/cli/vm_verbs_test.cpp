@@ -7,7 +7,6 @@
 
 #include "base/temp_dir.hpp"
 #include "cli/cli.hpp"
-#include "support/test_support.hpp"
 
 namespace microvm::cli {
 namespace {
@@ -102,15 +101,6 @@ TEST_F(VmVerbs, StopAndRmReportEachNameAndFailIfAnyFails) {
     EXPECT_EQ(outcome.status, 125);
     EXPECT_NE(outcome.err.find("\"ghost1\""), std::string::npos);
     EXPECT_NE(outcome.err.find("\"ghost2\""), std::string::npos);
-}
-
-// Used to throw out of main: a relative --rootfs when the working directory has been removed.
-TEST_F(VmVerbs, RunWithARelativeRootfsAndNoWorkingDirectoryIsAClearError) {
-    microvm::test::RemovedWorkingDirectory removed;
-    auto outcome = cli({"run", "--rootfs", "root", "--", "/bin/true"});
-    EXPECT_EQ(outcome.status, 125);
-    EXPECT_NE(outcome.err.find("--rootfs root: No such file or directory"), std::string::npos)
-        << outcome.err;
 }
 
 } // namespace
