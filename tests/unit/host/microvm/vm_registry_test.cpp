@@ -15,6 +15,7 @@
 #include "host/process/identity.hpp"
 #include "host/state/state_file.hpp"
 #include "host/state/vm_dir.hpp"
+#include "support/readdir_fault.hpp"
 #include "support/test_support.hpp"
 
 namespace microvm {
@@ -243,6 +244,24 @@ TEST_F(VmRegistryTest, ReadOnlySharesShowWhatTheRunnerReported) {
     test::write_file(report, "{\"vmm_started\": true, \"shares\": 7}");
     EXPECT_EQ(refreshed(*dir).mounts[0].enforcement, Enforcement::unknown);
     child.kill_and_reap();
+}
+
+// Used to throw out of the library: a range-for over the VMs' directory, which a `rm` in
+// another process can remove entries from while it is read (getdents then fails).
+TEST_F(VmRegistryTest, ListingAVmsDirectoryThatFailsMidwayIsAnErrorNotAnException) {
+    RunOptions options;
+    for (char const* name : {"a", "b", "c"}) {
+        options.name = name;
+        auto dir = claim_vm_dir(data(), name);
+        ASSERT_TRUE(dir);
+        ASSERT_TRUE(state::write_state(*dir, created_record("", options)));
+    }
+    test::ReaddirFault fault(data() / "vms", 1, ENOENT);
+    auto vms = list(data());
+    ASSERT_FALSE(vms);
+    EXPECT_NE(vms.error().text().find("list " + (data() / "vms").string()), std::string::npos)
+        << vms.error().text();
+    EXPECT_EQ(vms.error().errno_value(), ENOENT);
 }
 
 } // namespace
