@@ -264,5 +264,18 @@ TEST_F(VmRegistryTest, ListingAVmsDirectoryThatFailsMidwayIsAnErrorNotAnExceptio
     EXPECT_EQ(vms.error().errno_value(), ENOENT);
 }
 
+// Used to throw: json.value("started", false) on a non-bool. The report's codec names the
+// field instead, and the VM's outcome says so.
+TEST_F(VmRegistryTest, AReportWithAFieldOfTheWrongTypeIsAnErrorNamingIt) {
+    auto [child, identity] = start("exit 0");
+    auto const dir = running_vm("typo", identity);
+    test::write_file(state::VmDir(dir).runner_report(), "{\"status_is_runner_exit\": \"yes\"}\n");
+    ASSERT_TRUE(child.wait());
+    auto info = refreshed(dir);
+    EXPECT_EQ(info.status, VmStatus::exited);
+    EXPECT_FALSE(info.exit_code);
+    EXPECT_NE(info.error.find("status_is_runner_exit"), std::string::npos) << info.error;
+}
+
 } // namespace
 } // namespace microvm
