@@ -13,11 +13,14 @@ Step<bool> decide_read_only(contract::Engine engine, std::string const& tag,
     }
     std::string const engine_name = contract::to_string(engine);
     if (policy == ReadOnlyPolicy::require_host) {
+        // The cause keeps its errno: it is the innermost clause of the message.
         return failure(contract::RunnerExit::config_error,
-                       "virtiofs mount \"" + tag + "\" is read-only but the " + engine_name +
-                           " engine cannot enforce it on the host (" + host_side.error().text() +
-                           "); refusing to start (allow guest-only enforcement with "
-                           "--allow-guest-only-readonly to run anyway)");
+                       Error(host_side.error())
+                           .context("virtiofs mount \"" + tag + "\" is read-only but the " +
+                                    engine_name +
+                                    " engine cannot enforce it on the host; refusing to start "
+                                    "(allow guest-only enforcement with "
+                                    "--allow-guest-only-readonly to run anyway)"));
     }
     std::fprintf(stderr, "%s\n", contract::guest_only_warning(tag, engine_name).c_str());
     return false;

@@ -15,8 +15,8 @@ namespace microvm::runner {
 
 // For read-only share `tag`: `host_side` is success when `engine` enforces it on the host, else
 // why it cannot. Returns true when the host enforces it. When it cannot:
-//  - ReadOnlyPolicy::require_host fails with RunnerExit::config_error, naming the share, the
-//    reason and the opt-in;
+//  - ReadOnlyPolicy::require_host fails with RunnerExit::config_error, naming the share and the
+//    opt-in, with `host_side`'s error (errno kept) as the cause;
 //  - ReadOnlyPolicy::allow_guest_only prints contract::guest_only_warning() to stderr and
 //    returns false: the guest's MS_RDONLY alone protects the share, and the runner's report
 //    says so (host_enforced false).

@@ -73,7 +73,9 @@ TEST_F(LibkrunSharesTest, OldLibkrunRefusesReadOnlyUnderRequireHost) {
     auto run = this->run(with_shares("1.17", "require-host", true));
     EXPECT_EQ(run.exit_code, 125);
     EXPECT_NE(run.err.find("virtiofs mount \"data\" is read-only but the libkrun engine cannot "
-                           "enforce it on the host (this libkrun has no krun_add_virtiofs3"),
+                           "enforce it on the host; refusing to start (allow guest-only "
+                           "enforcement with --allow-guest-only-readonly to run anyway): this "
+                           "libkrun has no krun_add_virtiofs3"),
               std::string::npos)
         << run.err;
     EXPECT_EQ(run.err.find("Warning:"), std::string::npos) << run.err;

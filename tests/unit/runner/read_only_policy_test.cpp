@@ -21,16 +21,18 @@ TEST(ReadOnlyPolicy, HostEnforcementIsTakenUnderEitherPolicySilently) {
 // The same decision, the same words, whichever engine could not enforce the share.
 TEST(ReadOnlyPolicy, RequireHostRefusesNamingShareEngineReasonAndOptIn) {
     for (auto engine : {Engine::qemu, Engine::libkrun}) {
-        auto decided =
-            decide_read_only(engine, "src", fail("no way to do it"), ReadOnlyPolicy::require_host);
+        auto decided = decide_read_only(engine, "src", fail_errno("mount --bind", EPERM),
+                                        ReadOnlyPolicy::require_host);
         ASSERT_FALSE(decided);
         EXPECT_EQ(decided.error().exit, contract::RunnerExit::config_error);
         EXPECT_EQ(decided.error().error.text(),
                   std::string("virtiofs mount \"src\" is read-only but the ") +
                       contract::to_string(engine) +
-                      " engine cannot enforce it on the host (no way to do it); refusing to start "
-                      "(allow guest-only enforcement with --allow-guest-only-readonly to run "
-                      "anyway)");
+                      " engine cannot enforce it on the host; refusing to start (allow guest-only "
+                      "enforcement with --allow-guest-only-readonly to run anyway): mount --bind: "
+                      "Operation not permitted");
+        // The cause keeps its errno.
+        EXPECT_EQ(decided.error().error.errno_value(), EPERM);
     }
 }
 

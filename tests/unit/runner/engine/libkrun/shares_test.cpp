@@ -33,8 +33,9 @@ TEST(LibkrunShares, WithoutVirtiofs3RequireHostRefusesBeforeAnyCall) {
     ASSERT_FALSE(plan);
     EXPECT_EQ(plan.error().exit, contract::RunnerExit::config_error);
     EXPECT_TRUE(plan.error().error.text().starts_with(
-        "virtiofs mount \"ro\" is read-only but the libkrun engine cannot enforce it on the host "
-        "(this libkrun has no krun_add_virtiofs3; libkrun >= 1.18 does)"))
+        "virtiofs mount \"ro\" is read-only but the libkrun engine cannot enforce it on the "
+        "host; refusing to start (allow guest-only enforcement with --allow-guest-only-readonly "
+        "to run anyway): this libkrun has no krun_add_virtiofs3; libkrun >= 1.18 does"))
         << plan.error().error.text();
     EXPECT_TRUE(recorded().empty());
 }
