@@ -43,10 +43,10 @@ for name in "${targets[@]}"; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     new=$(find "$work/corpus" -type f | wc -l)
     if [ $status -eq 0 ]; then
-        printf '%-16s %4ss  %10s runs  %5s inputs in %s\n' "$name" "$seconds" "${runs:-?}" \
+        printf '%-18s %4ss  %10s runs  %5s inputs in %s\n' "$name" "$seconds" "${runs:-?}" \
             "$new" "$work/corpus"
     else
-        printf '%-16s FAILED (exit %s): see %s, inputs %s\n' "$name" "$status" "$log" \
+        printf '%-18s FAILED (exit %s): see %s, inputs %s\n' "$name" "$status" "$log" \
             "$(ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* 2>/dev/null |
                 tr '\n' ' ')"
         failed+=("$name")
