@@ -4,8 +4,7 @@
 
 namespace microvm::rootfs {
 
-Result<void> inject_guest_config(RootfsView const& view,
-                                 contract::GuestConfig const& config) {
+Result<void> inject_guest_config(RootfsView const& view, contract::GuestConfig const& config) {
     std::string const bytes = contract::serialize(config);
     // Owned by whoever runs microvm (root on a host that boots VMs), as every file microvm
     // writes; etc takes the image's mode and owner where the image has a real etc.

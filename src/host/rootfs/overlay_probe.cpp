@@ -23,8 +23,7 @@ constexpr int unshare_failed_offset = 200;
 // 10-60 ms for a forked child whose private namespace dies with it). std::nullopt when this way
 // cannot answer: a comma in a path (6.1's overlayfs takes its options through the legacy
 // parser, which refuses a comma in a value even escaped) or a kernel without fsopen().
-std::optional<Result<void>> probe_in_process(RootfsView const& view,
-                                             std::string const& what) {
+std::optional<Result<void>> probe_in_process(RootfsView const& view, std::string const& what) {
     std::string const values[] = {base::escape_overlay_path(view.source.string()),
                                   base::escape_overlay_path(view.upper_dir.string()),
                                   base::escape_overlay_path(view.work_dir.string())};
@@ -59,8 +58,7 @@ std::string overlay_options(RootfsView const& view) {
                                  view.work_dir.string());
 }
 
-Result<void> probe_overlay(RootfsView const& view,
-                           std::filesystem::path const& mountpoint) {
+Result<void> probe_overlay(RootfsView const& view, std::filesystem::path const& mountpoint) {
     // Everything the child needs is prepared before fork(): in a multithreaded caller the
     // child may only make async-signal-safe calls.
     std::string const options = overlay_options(view);

@@ -1,8 +1,7 @@
-#include "contract/share_rules.hpp"
-
 #include <gtest/gtest.h>
 
 #include "contract/guest_protocol.hpp"
+#include "contract/share_rules.hpp"
 
 namespace microvm::contract {
 namespace {

@@ -53,9 +53,7 @@ protected:
     RootfsView overlay() const {
         return {.source = lower(), .upper_dir = upper(), .work_dir = path("work")};
     }
-    RootfsView copy() const {
-        return {.source = lower(), .upper_dir = {}, .work_dir = {}};
-    }
+    RootfsView copy() const { return {.source = lower(), .upper_dir = {}, .work_dir = {}}; }
 
     Result<void> write(RootfsView const& view, std::string const& guest_path,
                        Attributes attributes = {.mode = 0644}) {

@@ -27,8 +27,8 @@ protected:
     }
     RootfsView make(std::string const& prefix) {
         RootfsView view{.source = m_dir->path() / (prefix + "lower"),
-                                    .upper_dir = m_dir->path() / (prefix + "upper"),
-                                    .work_dir = m_dir->path() / (prefix + "work")};
+                        .upper_dir = m_dir->path() / (prefix + "upper"),
+                        .work_dir = m_dir->path() / (prefix + "work")};
         fs::create_directories(view.source);
         fs::create_directories(view.upper_dir);
         fs::create_directories(view.work_dir);
