@@ -7,9 +7,17 @@
 namespace microvm::runner {
 
 Step<bool> decide_read_only(contract::Engine engine, std::string const& tag,
-                            Result<void> const& host_side, ReadOnlyPolicy policy) {
+                            Result<void> const& host_side, ReadOnlyPolicy policy,
+                            GuestEnforcement guest) {
     if (host_side) {
         return true;
+    }
+    if (guest == GuestEnforcement::none) {
+        return failure(
+            contract::RunnerExit::config_error,
+            "virtiofs mount \"" + tag +
+                "\" is read-only but nothing would enforce it: " + host_side.error().text() +
+                ", and no microvm-init runs in the guest to mount it read-only");
     }
     std::string const engine_name = contract::to_string(engine);
     if (policy == ReadOnlyPolicy::require_host) {

@@ -20,7 +20,14 @@ namespace microvm::runner {
 //  - ReadOnlyPolicy::allow_guest_only prints contract::guest_only_warning() to stderr and
 //    returns false: the guest's MS_RDONLY alone protects the share, and the runner's report
 //    says so (host_enforced false).
+// Whether microvm-init runs in the guest and mounts read-only shares MS_RDONLY: always on qemu;
+// on libkrun only when runner.json names libkrun.init.
+enum class GuestEnforcement { microvm_init, none };
+
+// Without GuestEnforcement::microvm_init nothing would enforce a share the host cannot, so that
+// fails with RunnerExit::config_error whatever the policy.
 Step<bool> decide_read_only(contract::Engine engine, std::string const& tag,
-                            Result<void> const& host_side, ReadOnlyPolicy policy);
+                            Result<void> const& host_side, ReadOnlyPolicy policy,
+                            GuestEnforcement guest = GuestEnforcement::microvm_init);
 
 } // namespace microvm::runner

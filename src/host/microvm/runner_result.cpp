@@ -21,7 +21,13 @@ Result<int> no_report(std::optional<int> runner_status, std::filesystem::path co
 
 Result<int> interpret_runner_exit(std::optional<int> runner_status,
                                   std::filesystem::path const& vm_dir) {
-    auto const report = contract::read_runner_report(state::VmDir(vm_dir).runner_report().string());
+    return interpret_report(
+        contract::read_runner_report(state::VmDir(vm_dir).runner_report().string()), runner_status,
+        vm_dir);
+}
+
+Result<int> interpret_report(RunnerReportRead const& report, std::optional<int> runner_status,
+                             std::filesystem::path const& vm_dir) {
     if (!report) {
         return std::unexpected(Error(report.error()).context("the runner's report"));
     }

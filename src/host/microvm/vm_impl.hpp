@@ -9,6 +9,7 @@
 
 #include <microvm/microvm.hpp>
 
+#include "contract/runner_report.hpp"
 #include "host/image/store/file_lock.hpp"
 #include "host/process/identity.hpp"
 #include "host/process/runner_handle.hpp"
@@ -40,5 +41,12 @@ public:
 // error saying why microvm could not run it.
 Result<int> interpret_runner_exit(std::optional<int> runner_status,
                                   std::filesystem::path const& vm_dir);
+
+// What contract::read_runner_report() gave: the report, none yet, or why it could not be read.
+using RunnerReportRead = Result<std::optional<contract::RunnerReport>>;
+
+// interpret_runner_exit() on a report the caller has already read.
+Result<int> interpret_report(RunnerReportRead const& report, std::optional<int> runner_status,
+                             std::filesystem::path const& vm_dir);
 
 } // namespace microvm

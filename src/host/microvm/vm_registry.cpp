@@ -9,7 +9,6 @@
 #include "host/microvm/data_dir.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/process/runner_handle.hpp"
-#include "host/process/runner_launch.hpp"
 #include "host/process/stop.hpp"
 #include "host/state/state_file.hpp"
 #include "host/state/vm_dir.hpp"
@@ -49,11 +48,8 @@ void apply_outcome(VmInfo& info, Result<int> const& outcome, Clock::time_point f
 // What protects each read-only share is what the runner reported once its VMM was up; before
 // that (or without a report) it is unknown, never assumed. Returns true when a mount's
 // enforcement changed.
-bool refresh_enforcement(std::filesystem::path const& vm_dir, VmInfo& info) {
-    if (info.status == VmStatus::created) {
-        return false;
-    }
-    auto const report = contract::read_runner_report(state::VmDir(vm_dir).runner_report().string());
+bool refresh_enforcement(std::filesystem::path const& vm_dir, RunnerReportRead const& report,
+                         VmInfo& info) {
     if (!report) {
         spdlog::warn("{}: {}", vm_dir.string(), report.error().text());
     }
@@ -141,13 +137,19 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
             if (!record) {
                 return std::nullopt;
             }
+            if (record->info.status == VmStatus::created) {
+                return std::nullopt;
+            }
+            // Read once: both the outcome and the enforcement come from it.
+            auto const report =
+                contract::read_runner_report(state::VmDir(vm_dir).runner_report().string());
             bool changed = false;
             if (runner_gone(*record)) {
-                apply_outcome(record->info, interpret_runner_exit(std::nullopt, vm_dir),
+                apply_outcome(record->info, interpret_report(report, std::nullopt, vm_dir),
                               finished_time(vm_dir));
                 changed = true;
             }
-            changed = refresh_enforcement(vm_dir, record->info) || changed;
+            changed = refresh_enforcement(vm_dir, report, record->info) || changed;
             return changed ? record : std::nullopt;
         });
 }

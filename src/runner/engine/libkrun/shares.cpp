@@ -33,19 +33,11 @@ Step<std::vector<PlannedShare>> plan_shares(contract::RunnerConfig const& config
                            .read_only = mount.read_only,
                            .host_enforced = false,
                            .call = has_virtiofs3 ? ShareCall::virtiofs3 : ShareCall::virtiofs};
-        if (mount.read_only && !host_side && !guest_runs_microvm_init(config)) {
-            // Guest-only enforcement needs a guest that enforces: fail closed whatever the
-            // policy says.
-            return failure(
-                RunnerExit::config_error,
-                "virtiofs mount " + quoted(mount.tag) +
-                    " is read-only but nothing would enforce it: " + host_side.error().text() +
-                    ", and runner.json names no libkrun.init, so no microvm-init "
-                    "mounts it read-only in the guest");
-        }
         if (mount.read_only) {
-            share.host_enforced = TRY(decide_read_only(contract::Engine::libkrun, mount.tag,
-                                                       host_side, config.read_only_policy));
+            share.host_enforced = TRY(decide_read_only(
+                contract::Engine::libkrun, mount.tag, host_side, config.read_only_policy,
+                guest_runs_microvm_init(config) ? GuestEnforcement::microvm_init
+                                                : GuestEnforcement::none));
         }
         plan.push_back(std::move(share));
     }
