@@ -12,12 +12,14 @@ packages=(
     # libraries (DESIGN.md §5: use the library made for the job)
     nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libarchive-dev
     libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev
+    # the runner's filter on read-write shares' file servers (docs/SECURITY.md)
+    libseccomp-dev
     # running VMs: the VMM, virtiofsd (in qemu-system-common), the guest kernel and its modules
     qemu-system-x86 linux-image-amd64
     # test fixtures: a static busybox for guest roots, a real registry and real image tools
     busybox-static docker-registry umoci skopeo
     # tools the tests and the demo call
-    procps iproute2 util-linux e2fsprogs openssl
+    procps iproute2 util-linux e2fsprogs openssl attr
     # a Debian userland: the e2e tests' root (scripts/make-debian-rootfs.sh), bench/pull's image
     debootstrap
     # make kernel (scripts/build-kernel.sh): the microvm guest kernel from Debian's source

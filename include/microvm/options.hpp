@@ -23,6 +23,15 @@ struct VirtioFSMount {
     std::string guest_path;
     // Enforced twice: by the host-side file server and by the guest's MS_RDONLY.
     bool read_only = false;
+    // What the guest writes into a share is data, never privilege on the host: by default the
+    // host-side file server refuses (EPERM in the guest) setuid bits, setgid bits, file
+    // capabilities and other security.* / trusted.* extended attributes (`allow_setuid`), and
+    // block and character device nodes (`allow_devices`); the guest also mounts the share
+    // nosuid, nodev. Set them only for a share that must hold such files, e.g. a root file
+    // system being built for another VM (`-v DIR:/rw:rw,suid,dev`). The libkrun engine cannot
+    // refuse them host-side, so there a read-write share needs both.
+    bool allow_setuid = false;
+    bool allow_devices = false;
 };
 
 enum class Protocol { tcp, udp };

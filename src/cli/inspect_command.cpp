@@ -15,7 +15,8 @@ std::function<Result<int>()> add_inspect_command(CLI::App& app) {
     inspect->add_option("names", *names, "VMs to inspect")->required();
     inspect->footer("Prints a JSON array, one object per VM: state (status, pid, exit_code, "
                     "times), config, mounts (read_only, enforced: host+guest, guest-only, or "
-                    "unknown until the runner reports), "
+                    "unknown until the runner reports; allow_setuid, allow_devices: whether "
+                    "the share may hold setuid files or device nodes), "
                     "ports. Exit status 125 when a name is unknown; nothing is printed then.");
     return [names]() -> Result<int> {
         nlohmann::json out = nlohmann::json::array();

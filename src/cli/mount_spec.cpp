@@ -56,7 +56,7 @@ Result<VirtioFSMount> parse_volume(std::string_view spec) {
     auto const quoted = "-v \"" + std::string(spec) + "\"";
     auto parts = split(spec, ':');
     if (parts.size() < 2 || parts.size() > 3) {
-        return fail(quoted + ": expected HOST:GUEST[:ro|:rw]");
+        return fail(quoted + ": expected HOST:GUEST[:OPTIONS]");
     }
     if (parts[0].empty()) {
         return fail(quoted + ": the host path is empty");
@@ -68,11 +68,17 @@ Result<VirtioFSMount> parse_volume(std::string_view spec) {
     mount.host_path = absolute_host_path(parts[0]);
     mount.guest_path = std::string(parts[1]);
     if (parts.size() == 3) {
-        if (parts[2] == "ro") {
-            mount.read_only = true;
-        } else if (parts[2] != "rw") {
-            return fail(quoted + ": unknown option \"" + std::string(parts[2]) +
-                        "\" (expected ro or rw)");
+        for (auto option : split(parts[2], ',')) {
+            if (option == "ro" || option == "rw") {
+                mount.read_only = option == "ro";
+            } else if (option == "suid" || option == "nosuid") {
+                mount.allow_setuid = option == "suid";
+            } else if (option == "dev" || option == "nodev") {
+                mount.allow_devices = option == "dev";
+            } else {
+                return fail(quoted + ": unknown option \"" + std::string(option) +
+                            "\" (expected ro, rw, suid, nosuid, dev or nodev)");
+            }
         }
     }
     return mount;
@@ -102,6 +108,13 @@ Result<VirtioFSMount> parse_mount(std::string_view spec) {
                 mount.read_only = true;
             } else if (value != "false" && value != "0") {
                 return fail(quoted + ": readonly takes true or false");
+            }
+        } else if (key == "suid" || key == "dev") {
+            bool& allow = key == "suid" ? mount.allow_setuid : mount.allow_devices;
+            if (equals == std::string_view::npos || value == "true" || value == "1") {
+                allow = true;
+            } else if (value != "false" && value != "0") {
+                return fail(quoted + ": " + std::string(key) + " takes true or false");
             }
         } else if (key == "tag") {
             mount.tag = std::string(value);

@@ -1,5 +1,6 @@
-// The command line's share syntax: `-v HOST:GUEST[:ro|:rw]` and
-// `--mount type=virtiofs,source=HOST,target=GUEST[,readonly][,tag=TAG]`.
+// The command line's share syntax: `-v HOST:GUEST[:OPTIONS]`, OPTIONS a comma-separated list of
+// ro|rw, suid|nosuid, dev|nodev (podman's), and
+// `--mount type=virtiofs,source=HOST,target=GUEST[,readonly][,suid][,dev][,tag=TAG]`.
 #pragma once
 
 #include <string_view>

@@ -194,9 +194,12 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
     run->add_option("--rootfs", args->rootfs,
                     "Boot this prepared root directory instead of an image")
         ->check(CLI::ExistingDirectory);
-    run->add_option("-v,--volume", args->volumes, "Share a host directory: HOST:GUEST[:ro|:rw]");
+    run->add_option("-v,--volume", args->volumes,
+                    "Share a host directory: HOST:GUEST[:OPTIONS], OPTIONS ro|rw, suid (allow "
+                    "setuid/setgid files and file capabilities), dev (allow device nodes)");
     run->add_option("--mount", args->mounts,
-                    "Share a host directory: type=virtiofs,source=HOST,target=GUEST[,readonly]");
+                    "Share a host directory: "
+                    "type=virtiofs,source=HOST,target=GUEST[,readonly][,suid][,dev][,tag=TAG]");
     run->add_option("-e,--env", args->env, "Set an environment variable: KEY=VALUE");
     run->add_option("-w,--workdir", args->workdir, "Working directory of the command");
     run->add_option("--name", args->name, "Name of the VM");

@@ -41,8 +41,15 @@ std::string ports_text(VmInfo const& info) {
 
 std::string mounts_text(VmInfo const& info) {
     return joined(info.mounts, [](MountInfo const& mount) {
+        std::string options = mount.mount.read_only ? "ro" : "";
+        for (auto [allowed, name] : {std::pair{mount.mount.allow_setuid, "suid"},
+                                     std::pair{mount.mount.allow_devices, "dev"}}) {
+            if (allowed) {
+                options += (options.empty() ? "" : ",") + std::string(name);
+            }
+        }
         return mount.mount.host_path.string() + ":" + mount.mount.guest_path +
-               (mount.mount.read_only ? ":ro" : "");
+               (options.empty() ? "" : ":" + options);
     });
 }
 
@@ -61,6 +68,10 @@ nlohmann::json vm_json(VmInfo const& info) {
              {"source", mount.mount.host_path.string()},
              {"destination", mount.mount.guest_path},
              {"read_only", mount.mount.read_only},
+             // Whether the share may hold files that carry privilege on the host; without
+             // the opt-in the host-side file server refuses them.
+             {"allow_setuid", mount.mount.allow_setuid},
+             {"allow_devices", mount.mount.allow_devices},
              {"enforced", mount.mount.read_only ? nlohmann::json(to_string(mount.enforcement))
                                                 : nlohmann::json(nullptr)}});
     }

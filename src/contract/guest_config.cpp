@@ -86,6 +86,8 @@ Result<std::vector<GuestMount>> read_mounts(json const& object) {
             return fail(field + ".guest_path: \"" + mount.guest_path + "\" is listed twice");
         }
         TRY(read_bool(entry, "read_only", field + ".read_only", mount.read_only));
+        TRY(read_bool(entry, "allow_setuid", field + ".allow_setuid", mount.allow_setuid));
+        TRY(read_bool(entry, "allow_devices", field + ".allow_devices", mount.allow_devices));
         mounts.push_back(std::move(mount));
     }
     return mounts;
@@ -197,6 +199,12 @@ std::string serialize(GuestConfig const& config) {
             nlohmann::ordered_json entry = {{"tag", mount.tag}, {"guest_path", mount.guest_path}};
             if (mount.read_only) {
                 entry["read_only"] = true;
+            }
+            if (mount.allow_setuid) {
+                entry["allow_setuid"] = true;
+            }
+            if (mount.allow_devices) {
+                entry["allow_devices"] = true;
             }
             mounts.push_back(std::move(entry));
         }

@@ -26,6 +26,9 @@ struct GuestMount {
     // default_guest_path(tag).
     std::string guest_path;
     bool read_only = false; // omitted from the JSON when false
+    // Mount without nosuid / nodev (the share's opt-ins, VirtioFSMount); omitted when false.
+    bool allow_setuid = false;
+    bool allow_devices = false;
 
     friend bool operator==(GuestMount const&, GuestMount const&) = default;
 };

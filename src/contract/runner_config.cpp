@@ -44,6 +44,8 @@ Result<RunnerMount> parse_mount(json const& item, std::string const& where) {
     TRY(read_string(item, "tag", where + ".tag", mount.tag));
     TRY(read_string(item, "path", where + ".path", mount.path));
     TRY(read_bool(item, "read_only", where + ".read_only", mount.read_only));
+    TRY(read_bool(item, "allow_setuid", where + ".allow_setuid", mount.allow_setuid));
+    TRY(read_bool(item, "allow_devices", where + ".allow_devices", mount.allow_devices));
     return mount;
 }
 
@@ -318,6 +320,12 @@ std::string serialize(RunnerConfig const& config) {
             item["path"] = mount.path;
             if (mount.read_only) {
                 item["read_only"] = true;
+            }
+            if (mount.allow_setuid) {
+                item["allow_setuid"] = true;
+            }
+            if (mount.allow_devices) {
+                item["allow_devices"] = true;
             }
             mounts.push_back(std::move(item));
         }

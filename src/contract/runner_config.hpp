@@ -22,6 +22,11 @@ struct RunnerMount {
     std::string tag;
     std::string path;       // host directory
     bool read_only = false; // omitted from the JSON when false
+    // Opt-ins to files that carry privilege on the host (VirtioFSMount::allow_setuid,
+    // allow_devices); omitted when false. Without them the engine refuses such files host-side,
+    // or refuses to start when it cannot.
+    bool allow_setuid = false;
+    bool allow_devices = false;
 };
 
 struct RunnerPortForward {

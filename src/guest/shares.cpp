@@ -20,7 +20,8 @@ Result<void> mount_share(Syscalls& sys, contract::GuestMount const& mount, std::
         mount.guest_path.find_first_not_of('/') == std::string::npos) {
         return fail("mount " + what + ": the guest path must be absolute and not /");
     }
-    unsigned long flags = MS_NOSUID | MS_NODEV;
+    unsigned long flags =
+        (mount.allow_setuid ? 0 : MS_NOSUID) | (mount.allow_devices ? 0 : MS_NODEV);
     if (mount.read_only) {
         flags |= MS_RDONLY;
     }

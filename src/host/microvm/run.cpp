@@ -75,8 +75,11 @@ contract::GuestConfig make_guest_config(RunOptions const& options, Root const& r
     contract::GuestConfig guest;
     guest.tmp_size_mib = options.tmp_size_mib;
     for (auto const& mount : options.mounts) {
-        guest.virtiofs_mounts.push_back(
-            {.tag = mount.tag, .guest_path = mount.guest_path, .read_only = mount.read_only});
+        guest.virtiofs_mounts.push_back({.tag = mount.tag,
+                                         .guest_path = mount.guest_path,
+                                         .read_only = mount.read_only,
+                                         .allow_setuid = mount.allow_setuid,
+                                         .allow_devices = mount.allow_devices});
     }
     if (root.workload) {
         guest.argv = root.workload->argv;

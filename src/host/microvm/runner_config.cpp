@@ -15,6 +15,8 @@ contract::RunnerConfig runner_config_for(RunOptions const& options, rootfs::Root
             .tag = mount.tag,
             .path = mount.host_path.string(),
             .read_only = mount.read_only,
+            .allow_setuid = mount.allow_setuid,
+            .allow_devices = mount.allow_devices,
         });
     }
     for (auto const& port : options.ports) {

@@ -111,6 +111,8 @@ Result<void> read_mounts(json const& object, std::vector<MountInfo>& out) {
         TRY(read_string(entry, "host_path", field + ".host_path", host_path));
         TRY(read_string(entry, "guest_path", field + ".guest_path", mount.mount.guest_path));
         TRY(read_bool(entry, "read_only", field + ".read_only", mount.mount.read_only));
+        TRY(read_bool(entry, "allow_setuid", field + ".allow_setuid", mount.mount.allow_setuid));
+        TRY(read_bool(entry, "allow_devices", field + ".allow_devices", mount.mount.allow_devices));
         TRY(read_string(entry, "enforced", field + ".enforced", enforced));
         mount.mount.host_path = host_path;
         mount.enforcement = TRY(enum_from(enforced, all_enforcements, field + ".enforced"));
@@ -176,6 +178,8 @@ std::string serialize(VmRecord const& record) {
                           {"host_path", mount.mount.host_path.string()},
                           {"guest_path", mount.mount.guest_path},
                           {"read_only", mount.mount.read_only},
+                          {"allow_setuid", mount.mount.allow_setuid},
+                          {"allow_devices", mount.mount.allow_devices},
                           {"enforced", to_string(mount.enforcement)}});
     }
     json runner = nullptr;

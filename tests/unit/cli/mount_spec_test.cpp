@@ -20,6 +20,25 @@ TEST(ParseVolume, ReadOnlyAndReadWriteSuffixes) {
     EXPECT_FALSE(parse_volume("/a:/b:rw")->read_only);
 }
 
+TEST(ParseVolume, PrivilegedFilesAreRefusedUnlessSuidOrDevIsGiven) {
+    auto plain = parse_volume("/a:/b");
+    EXPECT_FALSE(plain->allow_setuid);
+    EXPECT_FALSE(plain->allow_devices);
+    auto both = parse_volume("/a:/b:rw,suid,dev");
+    ASSERT_TRUE(both) << both.error().text();
+    EXPECT_FALSE(both->read_only);
+    EXPECT_TRUE(both->allow_setuid);
+    EXPECT_TRUE(both->allow_devices);
+    auto suid_only = parse_volume("/a:/b:suid");
+    EXPECT_TRUE(suid_only->allow_setuid);
+    EXPECT_FALSE(suid_only->allow_devices);
+    // The last word wins, as in mount(8).
+    auto undone = parse_volume("/a:/b:ro,dev,nodev,suid,nosuid");
+    EXPECT_TRUE(undone->read_only);
+    EXPECT_FALSE(undone->allow_setuid);
+    EXPECT_FALSE(undone->allow_devices);
+}
+
 TEST(ParseVolume, RelativeHostPathIsMadeAbsolute) {
     auto mount = parse_volume("./src:/src:ro");
     ASSERT_TRUE(mount);
@@ -28,9 +47,14 @@ TEST(ParseVolume, RelativeHostPathIsMadeAbsolute) {
 
 TEST(ParseVolume, BadSyntaxIsRejectedWithTheSpec) {
     EXPECT_EQ(parse_volume("/only-host").error().text(),
-              "-v \"/only-host\": expected HOST:GUEST[:ro|:rw]");
-    EXPECT_EQ(parse_volume("/a:/b:rx").error().text(),
-              "-v \"/a:/b:rx\": unknown option \"rx\" (expected ro or rw)");
+              "-v \"/only-host\": expected HOST:GUEST[:OPTIONS]");
+    EXPECT_EQ(
+        parse_volume("/a:/b:rx").error().text(),
+        "-v \"/a:/b:rx\": unknown option \"rx\" (expected ro, rw, suid, nosuid, dev or nodev)");
+    EXPECT_EQ(
+        parse_volume("/a:/b:rw,exec").error().text(),
+        "-v \"/a:/b:rw,exec\": unknown option \"exec\" (expected ro, rw, suid, nosuid, dev or "
+        "nodev)");
     EXPECT_EQ(parse_volume(":/b").error().text(), "-v \":/b\": the host path is empty");
     EXPECT_EQ(parse_volume("/a:").error().text(), "-v \"/a:\": the guest path is empty");
     EXPECT_FALSE(parse_volume("/a:/b:ro:extra"));
@@ -44,6 +68,16 @@ TEST(ParseMount, DockerStyleKeyValues) {
     EXPECT_TRUE(mount->read_only);
     EXPECT_EQ(mount->tag, "web");
     EXPECT_FALSE(parse_mount("type=virtiofs,src=/a,dst=/b,readonly=false")->read_only);
+}
+
+TEST(ParseMount, SuidAndDevKeys) {
+    auto mount = parse_mount("type=virtiofs,source=/a,target=/b,suid,dev=true");
+    ASSERT_TRUE(mount) << mount.error().text();
+    EXPECT_TRUE(mount->allow_setuid);
+    EXPECT_TRUE(mount->allow_devices);
+    EXPECT_FALSE(parse_mount("type=virtiofs,source=/a,target=/b,suid=false")->allow_setuid);
+    EXPECT_EQ(parse_mount("type=virtiofs,source=/a,target=/b,dev=maybe").error().text(),
+              "--mount \"type=virtiofs,source=/a,target=/b,dev=maybe\": dev takes true or false");
 }
 
 TEST(ParseMount, RejectsOtherTypesAndUnknownKeys) {

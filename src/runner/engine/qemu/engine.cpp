@@ -31,6 +31,7 @@
 #include "runner/engine/qemu/exit_report.hpp"
 #include "runner/engine/qemu/failure.hpp"
 #include "runner/engine/qemu/host_tsc.hpp"
+#include "runner/engine/qemu/privilege_refusals.hpp"
 #include "runner/engine/qemu/qemu_argv.hpp"
 #include "runner/engine/qemu/read_only_view.hpp"
 #include "runner/engine/qemu/share_daemon.hpp"
@@ -232,7 +233,10 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
             .view_dir = {},
             .log_path = log_path(index),
         };
-        if (mount.read_only) {
+        if (!mount.read_only) {
+            plan.privileges = PrivilegeRules{.allow_setuid = mount.allow_setuid,
+                                             .allow_devices = mount.allow_devices};
+        } else {
             plan.view_dir = workspace.path("view-" + index);
             if (::mkdir(plan.view_dir.c_str(), 0700) < 0) {
                 return failure(RunnerExit::start_failed,
@@ -253,6 +257,20 @@ Step<std::vector<ShareDaemon>> start_daemons(std::vector<SharePlan> const& plans
                                       "start virtiofsd for share \"" + plan.tag + "\"")));
     }
     return daemons;
+}
+
+// Answers the read-write shares' privilege filters from before qemu starts: a daemon whose
+// filtered call went unanswered would stall the guest's file system.
+Step<PrivilegeRefusals> answer_privilege_filters(std::vector<ShareDaemon>& daemons) {
+    std::vector<FilteredShare> filtered;
+    for (auto& daemon : daemons) {
+        if (daemon.privilege_listener) {
+            filtered.push_back(
+                {.tag = daemon.tag, .listener = std::move(daemon.privilege_listener)});
+        }
+    }
+    return as_step(PrivilegeRefusals::start(std::move(filtered)), RunnerExit::start_failed,
+                   "answer the file servers' privilege filters");
 }
 
 QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& checked,
@@ -399,6 +417,8 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
         TRY(start_daemons(plans, {.binary = checked.tools.virtiofsd,
                                   .capabilities = checked.daemon,
                                   .log_level = daemon_log_level(config.log_level)}));
+
+    PrivilegeRefusals const refusals = TRY(answer_privilege_filters(daemons));
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
     base::Child qemu = TRY(start_qemu(launch));

@@ -1,6 +1,7 @@
 #include "runner/engine/qemu/share_daemon.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <string_view>
@@ -17,6 +18,20 @@ namespace {
 
 // The descriptor number the listening socket gets in the daemon.
 constexpr int daemon_listen_fd = 3;
+// Where the privilege filter's step finds the socket it sends the filter's listener on; the
+// step closes it before the daemon runs.
+constexpr int filter_socket_fd = 4;
+
+std::vector<std::string> capabilities_to_drop(std::optional<PrivilegeRules> const& rules) {
+    std::vector<std::string> drop;
+    if (rules && !rules->allow_devices) {
+        drop.emplace_back("mknod");
+    }
+    if (rules && !rules->allow_setuid) {
+        drop.insert(drop.end(), {"setfcap", "fsetid"});
+    }
+    return drop;
+}
 
 } // namespace
 
@@ -107,17 +122,41 @@ Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& d
         .cache = plan.cache,
         .read_only = plan.enforcement == HostEnforcement::daemon_flag,
         .log_level = daemon.log_level,
+        .drop_capabilities = capabilities_to_drop(plan.privileges),
     };
+    std::vector<base::FdMapping> fds = {
+        {listener.get(), daemon_listen_fd}, {output, 1}, {output, 2}};
+    base::ChildStep step = via_view ? read_only_view_step(view) : base::ChildStep();
+    std::optional<PrivilegeFilter> filter;
+    base::Fd filter_socket;
+    base::Fd filter_socket_child;
+    if (plan.privileges && plan.privileges->refuses_anything()) {
+        filter = TRY_CTX(build_privilege_filter(*plan.privileges), "build the privilege filter");
+        int pair[2];
+        if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) {
+            return fail_errno("socketpair");
+        }
+        filter_socket.reset(pair[0]);
+        filter_socket_child.reset(pair[1]);
+        fds.push_back({filter_socket_child.get(), filter_socket_fd});
+        step = install_privilege_filter_step(*filter, filter_socket_fd);
+    }
     base::Child child = TRY(base::spawn({
         .path = daemon.binary,
         .argv = virtiofsd_argv(launch),
-        .fds = {{listener.get(), daemon_listen_fd}, {output, 1}, {output, 2}},
+        .fds = fds,
         .death_signal = SIGKILL,
-        .before_exec = via_view ? read_only_view_step(view) : base::ChildStep(),
+        .before_exec = step,
     }));
+    base::Fd privilege_listener;
+    if (filter) {
+        privilege_listener = TRY(receive_listener(filter_socket.get()));
+    }
     // The runner's copy of the listener closes here, so that qemu's connection fails instead of
     // hanging should the daemon die before accepting it.
-    return ShareDaemon{.tag = plan.tag, .child = std::move(child)};
+    return ShareDaemon{.tag = plan.tag,
+                       .child = std::move(child),
+                       .privilege_listener = std::move(privilege_listener)};
 }
 
 } // namespace microvm::runner::qemu

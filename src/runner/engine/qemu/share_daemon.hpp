@@ -1,10 +1,13 @@
 // One virtiofsd per share: the root share and every user share.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "base/child.hpp"
 #include "base/error.hpp"
+#include "base/fd.hpp"
+#include "runner/engine/qemu/privilege_filter.hpp"
 #include "runner/engine/qemu/virtiofsd_argv.hpp"
 
 namespace microvm::runner::qemu {
@@ -29,6 +32,10 @@ struct SharePlan {
     // Where the daemon's output goes; empty: the runner's stderr. The C daemon reports every
     // disconnect as an error, so its output is kept aside and shown only when it failed.
     std::string log_path;
+    // For a read-write user share: what its daemon refuses (privilege_filter.hpp). nullopt for
+    // the root share, the VM's own layer, which keeps full semantics, and for read-only shares,
+    // whose every write is refused.
+    std::optional<PrivilegeRules> privileges;
 };
 
 struct Virtiofsd {
@@ -40,6 +47,9 @@ struct Virtiofsd {
 struct ShareDaemon {
     std::string tag;
     base::Child child;
+    // The notification listener of the daemon's privilege filter, for PrivilegeRefusals; empty
+    // when the daemon runs without one.
+    base::Fd privilege_listener;
 };
 
 // The last `lines` lines of a daemon's log, for an error message; empty when there is none.

@@ -33,6 +33,10 @@ struct VirtiofsdLaunch {
     bool read_only = false;
     // "err", "warn", "info" or "debug".
     std::string log_level = "warn";
+    // Capabilities the daemon drops from the set it keeps for itself (virtiofsd's modcaps,
+    // lower-case names without "cap_": "mknod", "setfcap", "fsetid"), so that the kernel refuses
+    // what they would allow whatever the daemon is asked (privilege_filter.hpp).
+    std::vector<std::string> drop_capabilities;
 };
 
 // Backslash-escapes ',' and '\', as the C daemon's -o parser requires inside a value.

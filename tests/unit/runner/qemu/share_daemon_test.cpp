@@ -67,7 +67,7 @@ TEST(ShareDaemon, StartsTheDaemonOnABoundSocket) {
         ::usleep(10'000);
     }
     EXPECT_EQ(test::read_file(args), "--fd=3 -o source=" + dir->path().string() +
-                                         " -o cache=auto -o log_level=warn\nfd3\n");
+                                         " -o cache=auto -o log_level=warn -o xattr\nfd3\n");
     daemon->child.kill_and_reap();
 }
 

@@ -41,7 +41,26 @@ TEST(VirtiofsdArgv, CDaemonTakesTheListeningSocketAndOptions) {
     EXPECT_EQ(
         virtiofsd_argv(launch),
         (std::vector<std::string>{"/usr/lib/qemu/virtiofsd", "--fd=3", "-o", "source=/run/x/view-1",
-                                  "-o", "cache=auto", "-o", "log_level=warn"}));
+                                  "-o", "cache=auto", "-o", "log_level=warn", "-o", "xattr"}));
+}
+
+TEST(VirtiofsdArgv, DroppedCapabilitiesBecomeModcapsForBothDaemons) {
+    VirtiofsdLaunch launch{.binary = "/v",
+                           .capabilities = {},
+                           .source = "/data",
+                           .listen_fd = 3,
+                           .cache = "auto",
+                           .read_only = false,
+                           .log_level = "warn",
+                           .drop_capabilities = {"mknod", "setfcap", "fsetid"}};
+    auto const c = virtiofsd_argv(launch);
+    ASSERT_GE(c.size(), 2U);
+    EXPECT_EQ(c[c.size() - 2], "-o");
+    EXPECT_EQ(c.back(), "modcaps=-mknod:-setfcap:-fsetid");
+    launch.capabilities.flavor = VirtiofsdFlavor::rust;
+    EXPECT_EQ(virtiofsd_argv(launch).back(), "--modcaps=-mknod:-setfcap:-fsetid");
+    launch.drop_capabilities = {};
+    EXPECT_EQ(virtiofsd_argv(launch).back(), "--xattr");
 }
 
 TEST(VirtiofsdArgv, CDaemonSourceIsEscapedForItsOptionParser) {
@@ -67,9 +86,10 @@ TEST(VirtiofsdArgv, RustDaemonUsesItsOwnFlagsAndReadonly) {
         .cache = "auto",
         .read_only = true,
         .log_level = "err"};
-    EXPECT_EQ(virtiofsd_argv(launch),
-              (std::vector<std::string>{"/usr/libexec/virtiofsd", "--fd=3", "--shared-dir=/data",
-                                        "--cache=auto", "--log-level=error", "--readonly"}));
+    EXPECT_EQ(
+        virtiofsd_argv(launch),
+        (std::vector<std::string>{"/usr/libexec/virtiofsd", "--fd=3", "--shared-dir=/data",
+                                  "--cache=auto", "--log-level=error", "--xattr", "--readonly"}));
 }
 
 } // namespace
