@@ -37,9 +37,12 @@ DebianRoot const& debian_root() {
 }
 
 // Runs `microvm run --rootfs <debian> -- /bin/bash -c SCRIPT`.
-test::ProcessResult run_bash(std::string const& script) {
-    return microvm(
-        {"run", "--rootfs", debian_root().path.string(), "--", "/bin/bash", "-c", script});
+test::ProcessResult run_bash(std::string const& script,
+                             std::vector<std::string> const& extra = {}) {
+    std::vector<std::string> args = {"run", "--rootfs", debian_root().path.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {"--", "/bin/bash", "-c", script});
+    return microvm(args);
 }
 
 // Each entry's type, mode, owner, size, symlink target and change times: a 175 MB tree is
@@ -144,14 +147,23 @@ TEST(DebianUserland, SetuidRootBinariesTakeEffectForAnUnprivilegedUser) {
     // `passwd -S` run by nobody reports nobody's status from /etc/shadow (root:shadow 0640),
     // which only a process with euid 0 can read: the setuid-root /usr/bin/passwd can, a copy
     // without the bit (same file system, same bytes) cannot and falls back to /etc/passwd's "x"
-    // (status P). su, run by root, drops to nobody through PAM (pam_rootok).
+    // (status P). su, run by root, drops to nobody through PAM (pam_rootok). The same binary
+    // cannot be installed setuid into a read-write share (privileged_files_test.cpp).
+    auto const share = fresh_dir("debian-share");
     auto result = run_bash("cp /usr/bin/passwd /usr/local/bin/passwd-plain && "
                            "chmod u-s /usr/local/bin/passwd-plain && "
                            "su -s /bin/sh nobody -c 'id -un; id -u; passwd -S; "
-                           "/usr/local/bin/passwd-plain -S'");
+                           "/usr/local/bin/passwd-plain -S'; "
+                           "install -m 4755 /usr/bin/passwd /rw/passwd 2>/dev/null || "
+                           "echo install-4755-refused",
+                           {"-v", share.string() + ":/rw"});
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_EQ(result.out, "nobody\n65534\n" + locked_status_line(debian_root().path, "nobody") +
-                              "\nnobody P\n");
+                              "\nnobody P\ninstall-4755-refused\n");
+    struct stat st {};
+    if (::lstat((share / "passwd").c_str(), &st) == 0) {
+        EXPECT_EQ(st.st_mode & (S_ISUID | S_ISGID), 0U) << std::oct << st.st_mode;
+    }
 }
 
 TEST(DebianUserland, SuAuthenticatesThroughPamAndBecomesRoot) {

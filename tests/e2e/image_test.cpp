@@ -109,6 +109,33 @@ TEST(Image, ARegistryImageRunsIsListedAndRemoved) {
     EXPECT_EQ(prune.exit_code, 0) << prune.err;
 }
 
+// "caps": the busybox image plus a layer holding /bin/rawprobe, a copy of the probe given the
+// file capability cap_net_raw (as Debian's ping has it), made by GNU tar and added verbatim.
+std::string caps_layout_ref() {
+    static std::string const ref = [] {
+        auto const dir = fresh_dir("caps-layer");
+        std::filesystem::create_directories(dir / "tree/bin");
+        std::filesystem::copy_file(bin("e2e_guest_probe"), dir / "tree/bin/rawprobe");
+        // VFS_CAP_REVISION_2, effective, cap_net_raw (13) permitted.
+        must({"/usr/bin/setfattr", "-n", "security.capability", "-v",
+              "0x0100000200200000000000000000000000000000", (dir / "tree/bin/rawprobe").string()});
+        must({"/bin/tar", "--format=posix", "--xattrs", "--xattrs-include=security.capability",
+              "-C", (dir / "tree").string(), "-cf", (dir / "layer.tar").string(), "bin/rawprobe"});
+        must({umoci, "raw", "add-layer", "--image", busybox_layout().string() + ":1", "--tag",
+              "caps", (dir / "layer.tar").string()});
+        return "oci:" + busybox_layout().string() + ":caps";
+    }();
+    return ref;
+}
+
+TEST(Image, AFileCapabilityInALayerTakesEffectForTheImagesUser) {
+    // The image's user is "app" (1000): only the capability lets it open a raw socket.
+    auto result = microvm(
+        {"run", caps_layout_ref(), "id -u; /bin/rawprobe raw-socket; /bin/probe raw-socket; true"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, "1000\nraw-socket OK\nraw-socket EPERM\n");
+}
+
 TEST(Image, AnUnknownImageFailsWith125) {
     auto result = microvm({"run", "oci:/nonexistent/layout:1"});
     EXPECT_EQ(result.exit_code, 125);

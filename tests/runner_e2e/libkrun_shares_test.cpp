@@ -21,13 +21,21 @@ protected:
         json data = {{"tag", "data"}, {"path", path("data")}};
         if (data_read_only) {
             data["read_only"] = true;
+        } else {
+            data.update(privileged_files_allowed);
         }
         document["virtiofs_mounts"] = json::array({data});
         if (add_src) {
-            document["virtiofs_mounts"].push_back({{"tag", "src"}, {"path", path("src")}});
+            json src = {{"tag", "src"}, {"path", path("src")}};
+            src.update(privileged_files_allowed);
+            document["virtiofs_mounts"].push_back(src);
         }
         return document;
     }
+
+    // libkrun cannot refuse privileged files on a read-write share (privileged_files_policy.hpp),
+    // so a read-write share it runs has both opt-ins.
+    json const privileged_files_allowed = {{"allow_setuid", true}, {"allow_devices", true}};
 
     std::vector<std::string> epilogue() const {
         return {"krun_set_console_output ctx=0 path=" + path("console.log"),
@@ -56,6 +64,30 @@ TEST_F(LibkrunSharesTest, ReadWriteShareUsesVirtiofs3WithoutReadOnly) {
                                     epilogue()))
             << policy;
     }
+}
+
+TEST_F(LibkrunSharesTest, AReadWriteShareWithoutTheOptInsIsRefusedBeforeAnyCall) {
+    for (char const* variant : {"1.19", "1.17"}) {
+        json document = with_shares(variant, "allow-guest-only", false);
+        document["virtiofs_mounts"][0].erase("allow_setuid");
+        document["virtiofs_mounts"][0].erase("allow_devices");
+        auto run = this->run(document);
+        EXPECT_EQ(run.exit_code, 125) << variant;
+        EXPECT_NE(run.err.find("virtiofs mount \"data\" is read-write, and the libkrun engine's "
+                               "file server cannot refuse the setuid/setgid files and file "
+                               "capabilities or device nodes a guest would create in it on the "
+                               "host; refusing to start (share it read-only, use the qemu "
+                               "engine, or accept such files with -v HOST:GUEST:rw,suid,dev)"),
+                  std::string::npos)
+            << run.err;
+        EXPECT_TRUE(run.calls.empty()) << variant;
+    }
+    json one_opt_in = with_shares("1.19", "require-host", false);
+    one_opt_in["virtiofs_mounts"][0].erase("allow_devices");
+    auto run = this->run(one_opt_in);
+    EXPECT_EQ(run.exit_code, 125);
+    EXPECT_NE(run.err.find("cannot refuse the device nodes"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find("-v HOST:GUEST:rw,dev)"), std::string::npos) << run.err;
 }
 
 TEST_F(LibkrunSharesTest, SharesKeepTheirOrderAndFlags) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "runner/engine/libkrun/guest_init.hpp"
+#include "runner/privileged_files_policy.hpp"
 #include "runner/read_only_policy.hpp"
 
 namespace microvm::runner::libkrun {
@@ -28,6 +29,9 @@ Step<std::vector<PlannedShare>> plan_shares(contract::RunnerConfig const& config
                       : fail("this libkrun has no krun_add_virtiofs3; libkrun >= 1.18 does");
     std::vector<PlannedShare> plan;
     for (auto const& mount : config.virtiofs_mounts) {
+        // libkrun serves shares from inside its own process, with the runner's capabilities
+        // and no hook to filter one share's calls.
+        TRY(require_privilege_refusals(contract::Engine::libkrun, mount, HostRefusals{}));
         PlannedShare share{.tag = mount.tag,
                            .path = mount.path,
                            .read_only = mount.read_only,

@@ -39,6 +39,7 @@
 #include "runner/engine/qemu/supervisor.hpp"
 #include "runner/engine/qemu/tools.hpp"
 #include "runner/private_mounts.hpp"
+#include "runner/privileged_files_policy.hpp"
 #include "runner/read_only_policy.hpp"
 #include "runner/reporter.hpp"
 
@@ -234,6 +235,8 @@ Step<std::vector<SharePlan>> plan_shares(contract::RunnerConfig const& config,
             .log_path = log_path(index),
         };
         if (!mount.read_only) {
+            TRY(require_privilege_refusals(contract::Engine::qemu, mount,
+                                           {.setuid = true, .devices = true}));
             plan.privileges = PrivilegeRules{.allow_setuid = mount.allow_setuid,
                                              .allow_devices = mount.allow_devices};
         } else {
