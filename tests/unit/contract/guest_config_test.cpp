@@ -215,6 +215,18 @@ TEST(GuestConfig, OmitsReadOnlyWhenFalse) {
 )");
 }
 
+TEST(GuestConfig, ShareOptInsRoundTripAndAreLeftOutWhenFalse) {
+    GuestConfig config;
+    config.virtiofs_mounts = {{.tag = "out", .guest_path = "/out", .allow_setuid = true},
+                              {.tag = "dev", .guest_path = "/d", .allow_devices = true},
+                              {.tag = "plain", .guest_path = "/p"}};
+    auto const text = serialize(config);
+    EXPECT_EQ(text.find("\"allow_setuid\": false"), std::string::npos) << text;
+    auto parsed = parse_guest_config(text, "/etc/microvm.json");
+    ASSERT_TRUE(parsed) << parsed.error().text();
+    EXPECT_EQ(parsed->virtiofs_mounts, config.virtiofs_mounts);
+}
+
 TEST(GuestConfig, WritesGoMicrovmsKeysSoItReadsThem) {
     GuestConfig config;
     config.tmp_size_mib = 512;

@@ -52,7 +52,10 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
         {"ram_mib", 2048},
         {"virtiofs_mounts",
          {{{"tag", "data"}, {"path", share("data")}, {"read_only", true}},
-          {{"tag", "src"}, {"path", share("src")}}}},
+          {{"tag", "src"},
+           {"path", share("src")},
+           {"allow_setuid", true},
+           {"allow_devices", true}}}},
         {"port_forwards",
          {{{"host", 8080}, {"guest", 80}, {"protocol", "tcp"}},
           {{"host", 5353}, {"guest", 53}, {"protocol", "udp"}, {"host_address", "0.0.0.0"}}}},
@@ -78,6 +81,10 @@ TEST_F(RunnerConfigTest, ParsesEveryKey) {
     EXPECT_EQ(config->virtiofs_mounts[0].path, share("data"));
     EXPECT_TRUE(config->virtiofs_mounts[0].read_only);
     EXPECT_FALSE(config->virtiofs_mounts[1].read_only);
+    EXPECT_FALSE(config->virtiofs_mounts[0].allow_setuid);
+    EXPECT_FALSE(config->virtiofs_mounts[0].allow_devices);
+    EXPECT_TRUE(config->virtiofs_mounts[1].allow_setuid);
+    EXPECT_TRUE(config->virtiofs_mounts[1].allow_devices);
     ASSERT_EQ(config->port_forwards.size(), 2u);
     EXPECT_EQ(config->port_forwards[0].host, 8080);
     EXPECT_EQ(config->port_forwards[0].guest, 80);

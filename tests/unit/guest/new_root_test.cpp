@@ -61,6 +61,23 @@ TEST(PrepareNewRoot, RootShareFirstThenEssentialsThenShares) {
     EXPECT_EQ(prepared->workload.argv, (std::vector<std::string>{"/bin/sh"}));
 }
 
+TEST(PrepareNewRoot, AShareThatOptedInIsMountedWithoutNosuidOrNodev) {
+    NewRoot root;
+    root.config(R"({"virtiofs_mounts": [
+        {"tag": "both", "guest_path": "/both", "allow_setuid": true, "allow_devices": true},
+        {"tag": "suid", "guest_path": "/suid", "allow_setuid": true},
+        {"tag": "dev", "guest_path": "/dev-files", "read_only": true, "allow_devices": true}]})");
+    test::FakeSyscalls sys;
+    auto prepared = prepare_new_root(sys, root.path);
+    ASSERT_TRUE(prepared) << prepared.error().text();
+    EXPECT_EQ(share_mounts(sys.calls),
+              (Calls{
+                  "mount both " + root.path + "/both virtiofs 0 \"\"",
+                  "mount suid " + root.path + "/suid virtiofs MS_NODEV \"\"",
+                  "mount dev " + root.path + "/dev-files virtiofs MS_RDONLY|MS_NOSUID \"\"",
+              }));
+}
+
 TEST(PrepareNewRoot, MissingConfigMeansDefaultsAndNoShares) {
     NewRoot root;
     test::FakeSyscalls sys;

@@ -12,7 +12,10 @@ using test::recording_api;
 contract::RunnerConfig config_with(ReadOnlyPolicy policy) {
     contract::RunnerConfig config;
     config.read_only_policy = policy;
-    config.virtiofs_mounts = {{"ro", "/host/ro", true}, {"rw", "/host/rw", false}};
+    // libkrun cannot refuse privileged files, so its read-write share has both opt-ins.
+    config.virtiofs_mounts = {
+        {.tag = "ro", .path = "/host/ro", .read_only = true},
+        {.tag = "rw", .path = "/host/rw", .allow_setuid = true, .allow_devices = true}};
     // microvm-init runs in the guest, so guest-only enforcement is possible at all.
     config.libkrun.init = "/.microvm/init";
     return config;
@@ -64,6 +67,20 @@ TEST(LibkrunShares, FailedCallNamesTheTagAndIsARuntimeError) {
     ASSERT_FALSE(added);
     EXPECT_EQ(added.error().exit, contract::RunnerExit::runtime_error);
     EXPECT_EQ(added.error().error.text(), "krun_add_virtiofs3 \"ro\" /host/ro: Permission denied");
+}
+
+TEST(LibkrunShares, AReadWriteShareWithoutOptInsIsRefusedBeforeAnyCall) {
+    auto api = recording_api();
+    auto config = config_with(ReadOnlyPolicy::allow_guest_only);
+    config.virtiofs_mounts[1].allow_setuid = false;
+    auto plan = plan_shares(config, api);
+    ASSERT_FALSE(plan);
+    EXPECT_EQ(plan.error().exit, contract::RunnerExit::config_error);
+    EXPECT_NE(plan.error().error.text().find("virtiofs mount \"rw\" is read-write, and the libkrun "
+                                             "engine's file server cannot refuse the setuid"),
+              std::string::npos)
+        << plan.error().error.text();
+    EXPECT_TRUE(recorded().empty());
 }
 
 // Without microvm-init nothing in the guest mounts a share read-only: guest-only enforcement
