@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -86,6 +87,12 @@ int privileged(std::string const& dir) {
     report("open-creat-4755", create_with_mode(dir + "/created-setuid", 0, 04755));
     report("open-creat-2755", create_with_mode(dir + "/created-setgid", 0, 02755));
     report("mknod-reg-4755", ::mknod((dir + "/mknod-setuid").c_str(), S_IFREG | 04755, 0));
+    // Leaves a 0:0 character device (a whiteout) where the source was.
+    std::string const whiteout_source = dir + "/whiteout-source";
+    (void)create_with_mode(whiteout_source, 0, 0644);
+    report("rename-whiteout",
+           static_cast<int>(::syscall(SYS_renameat2, AT_FDCWD, whiteout_source.c_str(), AT_FDCWD,
+                                      (dir + "/whiteout-target").c_str(), RENAME_WHITEOUT)));
     report("setxattr-capability", set_file_capability(plain));
     report("setxattr-trusted", ::setxattr(plain.c_str(), "trusted.microvm", "x", 1, 0));
     report("setxattr-security", ::setxattr(plain.c_str(), "security.microvm", "x", 1, 0));

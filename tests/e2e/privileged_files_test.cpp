@@ -116,8 +116,8 @@ TEST(PrivilegedFiles, TheShareOptInsLetThemThrough) {
     auto const output =
         run_detached("e2e-privileged-opt-in", "probe privileged /rw; grep ' /rw ' /proc/mounts",
                      {"-v", share.string() + ":/rw:rw,suid,dev"});
-    for (char const* op : {"mknod-block", "mknod-char", "chmod-4755", "open-creat-4755",
-                           "mknod-reg-4755", "setxattr-capability"}) {
+    for (char const* op : {"mknod-block", "mknod-char", "rename-whiteout", "chmod-4755",
+                           "open-creat-4755", "mknod-reg-4755", "setxattr-capability"}) {
         EXPECT_EQ(verdict(output, op), "OK") << op << "\n" << output;
     }
     // virtiofsd never holds CAP_SYS_ADMIN, which trusted.* and other security.* names need.

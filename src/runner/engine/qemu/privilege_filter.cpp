@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -19,8 +20,9 @@ namespace microvm::runner::qemu {
 
 namespace {
 
-// fchmodat2 (Linux 6.6) is newer than libseccomp 2.5 and glibc 2.36; x86-64's number.
-constexpr int nr_fchmodat2 = 452;
+// Newer than libseccomp 2.5 and glibc 2.36; x86-64's numbers.
+constexpr int nr_fchmodat2 = 452;  // Linux 6.6
+constexpr int nr_setxattrat = 463; // Linux 6.13
 
 constexpr std::uint64_t setid_bits[] = {S_ISUID, S_ISGID};
 constexpr std::uint64_t device_types[] = {S_IFBLK, S_IFCHR};
@@ -62,9 +64,6 @@ Result<void> add_setid_rules(scmp_filter_ctx ctx) {
             TRY(add_rule(ctx, refuse, SCMP_SYS(openat), {bits_set(2, flag), bits_set(3, bit)}));
         }
     }
-    for (int nr : {SCMP_SYS(setxattr), SCMP_SYS(lsetxattr), SCMP_SYS(fsetxattr)}) {
-        TRY(add_rule(ctx, refuse, nr, {}));
-    }
     return {};
 }
 
@@ -73,6 +72,7 @@ Result<void> add_device_rules(scmp_filter_ctx ctx) {
         TRY(add_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mknod), {file_type(1, type)}));
         TRY(add_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mknodat), {file_type(2, type)}));
     }
+    TRY(add_rule(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(renameat2), {bits_set(4, RENAME_WHITEOUT)}));
     return {};
 }
 
@@ -116,7 +116,11 @@ Result<PrivilegeFilter> build_privilege_filter(PrivilegeRules const& rules) {
     if (!rules.allow_devices) {
         TRY(add_device_rules(ctx.get()));
     }
+    for (int nr : {SCMP_SYS(setxattr), SCMP_SYS(lsetxattr), SCMP_SYS(fsetxattr)}) {
+        TRY(add_rule(ctx.get(), SCMP_ACT_NOTIFY, nr, {}));
+    }
     TRY(add_rule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), {}));
+    TRY(add_rule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), nr_setxattrat, {}));
     TRY(add_rule(ctx.get(), SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(io_uring_setup), {}));
     return PrivilegeFilter{.program = TRY(export_program(ctx.get()))};
 }
@@ -201,12 +205,17 @@ std::string refused_kind(seccomp_data const& call) {
         return mode_kind(args[2]);
     case SYS_openat:
         return mode_kind(args[3]);
+    case SYS_renameat2:
+        return has_bits(args[4], RENAME_WHITEOUT) ? "a device node (a rename's whiteout)" : "";
     default:
         return {};
     }
 }
 
-bool privileged_xattr_name(std::string const& name) {
+bool refuses_xattr(std::string const& name, PrivilegeRules const& rules) {
+    if (rules.allow_setuid && name == "security.capability") {
+        return false;
+    }
     return name.starts_with("security.") || name.starts_with("trusted.");
 }
 

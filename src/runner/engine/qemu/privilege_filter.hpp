@@ -5,15 +5,19 @@
 //
 // Refused, unless the share opted in:
 //   - without allow_devices: mknod/mknodat of a block or character device (FIFOs and sockets
-//     stay allowed);
+//     stay allowed), and renameat2 with RENAME_WHITEOUT (which leaves a 0:0 character device
+//     and, since Linux 5.8, needs no CAP_MKNOD);
 //   - without allow_setuid: chmod/fchmod/fchmodat/fchmodat2, mknod/mknodat and open/openat/
 //     creat with O_CREAT or O_TMPFILE whose mode has S_ISUID or S_ISGID (setgid directories by
-//     chmod too: the filter sees a mode, not a file type), and setxattr/lsetxattr/fsetxattr,
-//     which the runner reads to refuse security.* and trusted.* names. The kernel refuses those
-//     names a second time: the daemon runs without CAP_SETFCAP and CAP_SYS_ADMIN
-//     (virtiofsd_argv.hpp), and without CAP_FSETID, so a write to a setuid file clears the bit.
-// Always, on a filtered daemon: openat2 (its mode is behind a pointer the filter cannot read)
-// and io_uring_setup (io_uring's requests bypass seccomp) fail with ENOSYS.
+//     chmod too: the filter sees a mode, not a file type).
+// On every read-write share, opted in or not: setxattr/lsetxattr/fsetxattr go to the runner,
+// which reads the name and refuses security.* and trusted.* (security.capability is allowed
+// with allow_setuid); the kernel refuses those names a second time, as the daemon runs without
+// CAP_SYS_ADMIN and, without allow_setuid, without CAP_SETFCAP (virtiofsd_argv.hpp). Without
+// allow_setuid it also lacks CAP_FSETID, so a write to a setuid file clears the bit.
+// Always: openat2 and setxattrat (their mode or name is behind a pointer the filter cannot read)
+// and io_uring_setup (io_uring's requests bypass seccomp) fail with ENOSYS, and a call through
+// another architecture's entry (x32, int 0x80) kills the daemon.
 #pragma once
 
 #include <linux/filter.h>
@@ -31,8 +35,6 @@ namespace microvm::runner::qemu {
 struct PrivilegeRules {
     bool allow_setuid = false;
     bool allow_devices = false;
-
-    bool refuses_anything() const { return !allow_setuid || !allow_devices; }
 };
 
 // The filter as classic BPF, built before the fork (libseccomp allocates).
@@ -54,8 +56,9 @@ Result<base::Fd> receive_listener(int socket);
 // calls, which need the name).
 std::string refused_kind(seccomp_data const& call);
 
-// Whether an extended attribute name carries privilege on the host: security.* (file
-// capabilities, LSM labels, IMA/EVM) and trusted.*. user.* and system.* (ACLs) are data.
-bool privileged_xattr_name(std::string const& name);
+// Whether the share refuses setting the extended attribute `name`: security.* (file
+// capabilities, LSM labels, IMA/EVM) and trusted.* carry privilege on the host, except
+// security.capability when the share allows setuid files. user.* and system.* (ACLs) are data.
+bool refuses_xattr(std::string const& name, PrivilegeRules const& rules);
 
 } // namespace microvm::runner::qemu

@@ -10,7 +10,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <optional>
+#include <cstring>
+#include <expected>
 
 #include "runner/engine/qemu/privilege_filter.hpp"
 
@@ -25,9 +26,25 @@ bool is_xattr_call(int nr) {
     return nr == SYS_setxattr || nr == SYS_lsetxattr || nr == SYS_fsetxattr;
 }
 
-// The NUL-terminated string at `address` in process `pid`, or nullopt when it cannot be read
+// What the guest chose, made safe to print on one line of the log: bytes outside printable
+// ASCII become \xNN.
+std::string printable(std::string const& text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c >= 0x20 && c < 0x7f && c != '\\') {
+            out += static_cast<char>(c);
+        } else {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
+            out += escaped;
+        }
+    }
+    return out;
+}
+
+// The NUL-terminated string at `address` in process `pid`, or the errno why it cannot be read
 // whole. Read page by page: a name that ends just before an unmapped page is still read.
-std::optional<std::string> read_remote_name(pid_t pid, std::uint64_t address) {
+std::expected<std::string, int> read_remote_name(pid_t pid, std::uint64_t address) {
     long const page = ::sysconf(_SC_PAGESIZE);
     std::string name;
     while (name.size() < max_xattr_name) {
@@ -41,7 +58,7 @@ std::optional<std::string> read_remote_name(pid_t pid, std::uint64_t address) {
         iovec remote{.iov_base = reinterpret_cast<void*>(at), .iov_len = want};
         ssize_t const got = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
         if (got <= 0) {
-            return std::nullopt;
+            return std::unexpected(got < 0 ? errno : EFAULT);
         }
         std::string_view const chunk(buffer, static_cast<std::size_t>(got));
         if (auto const nul = chunk.find('\0'); nul != std::string_view::npos) {
@@ -50,7 +67,7 @@ std::optional<std::string> read_remote_name(pid_t pid, std::uint64_t address) {
         }
         name.append(chunk);
     }
-    return std::nullopt;
+    return std::unexpected(ENAMETOOLONG);
 }
 
 } // namespace
@@ -65,19 +82,24 @@ struct PrivilegeRefusals::State {
     // log holds at most three lines per share.
     void log_once(std::string const& tag, std::string const& kind, std::string const& what) {
         if (logged.emplace(tag, kind).second) {
-            std::fprintf(stderr,
-                         "microvm-runner: share \"%s\": refused %s (EPERM in the guest): files "
-                         "in a read-write share carry no privilege onto the host unless the share "
-                         "allows it (suid, dev); further refusals of this kind are not logged\n",
-                         tag.c_str(), what.c_str());
+            std::fprintf(
+                stderr,
+                "microvm-runner: share \"%s\": refused %s (EPERM in the guest): what a guest "
+                "writes into a read-write share carries no privilege onto the host; the "
+                "share's options suid and dev allow setuid/setgid files and file "
+                "capabilities, and device nodes (further refusals of this kind are not "
+                "logged)\n",
+                tag.c_str(), what.c_str());
         }
     }
 
-    // One notification on `share`'s listener: answered, whatever happens.
-    void answer(FilteredShare const& share) {
+    // One notification on `share`'s listener: answered, whatever happens. False when the
+    // listener cannot be read at all any more.
+    bool answer(FilteredShare const& share) {
         seccomp_notif request{};
         if (::ioctl(share.listener.get(), SECCOMP_IOCTL_NOTIF_RECV, &request) < 0) {
-            return; // the caller died or was killed meanwhile (ENOENT), or EINTR
+            // The caller died or was killed meanwhile (ENOENT), or a signal (EINTR).
+            return errno == ENOENT || errno == EINTR;
         }
         seccomp_notif_resp response{};
         response.id = request.id;
@@ -90,21 +112,24 @@ struct PrivilegeRefusals::State {
             // to a recycled pid.
             bool const valid =
                 ::ioctl(share.listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) == 0;
-            if (name && valid && !privileged_xattr_name(*name)) {
-                // Safe to let run: were the name rewritten to a privileged one meanwhile, the
-                // kernel refuses it, as the daemon holds neither CAP_SETFCAP nor CAP_SYS_ADMIN.
+            if (name && valid && !refuses_xattr(*name, share.rules)) {
                 response.error = 0;
                 response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+            } else if (name) {
+                log_once(share.tag, "xattr", "the extended attribute \"" + printable(*name) + "\"");
             } else {
-                log_once(share.tag, "xattr",
-                         name ? "the extended attribute \"" + *name + "\""
-                              : std::string("an extended attribute whose name it could not read"));
+                log_once(
+                    share.tag, "xattr-unread",
+                    std::string("an extended attribute whose name the runner could not read (") +
+                        ::strerrorname_np(name.error()) +
+                        "; it needs CAP_SYS_PTRACE over the file server)");
             }
         } else {
             std::string const kind = refused_kind(request.data);
             log_once(share.tag, kind, kind.empty() ? "system call " + std::to_string(nr) : kind);
         }
         (void)::ioctl(share.listener.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
+        return true;
     }
 
     void run() {
@@ -119,16 +144,24 @@ struct PrivilegeRefusals::State {
                     continue;
                 }
                 std::perror("microvm-runner: poll the file servers' seccomp listeners");
-                return; // their filtered calls now fail with ENOSYS once the listeners close
+                // Closed, the daemons' filtered calls fail with ENOSYS instead of waiting for
+                // an answer that will not come.
+                shares.clear();
+                return;
             }
             if (fds[0].revents != 0) {
                 return;
             }
             for (std::size_t i = 1; i < fds.size(); ++i) {
-                if ((fds[i].revents & POLLIN) != 0) {
-                    answer(shares[i - 1]);
-                } else if ((fds[i].revents & (POLLHUP | POLLERR)) != 0) {
-                    fds[i].fd = -1; // the daemon has exited: nothing left to answer
+                auto& share = shares[i - 1];
+                bool const readable = (fds[i].revents & POLLIN) != 0;
+                if (readable && answer(share)) {
+                    continue;
+                }
+                if (readable || (fds[i].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+                    // The daemon has exited, or its listener broke: nothing more to answer.
+                    fds[i].fd = -1;
+                    share.listener.reset();
                 }
             }
         }

@@ -130,7 +130,7 @@ Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& d
     std::optional<PrivilegeFilter> filter;
     base::Fd filter_socket;
     base::Fd filter_socket_child;
-    if (plan.privileges && plan.privileges->refuses_anything()) {
+    if (plan.privileges) {
         filter = TRY_CTX(build_privilege_filter(*plan.privileges), "build the privilege filter");
         int pair[2];
         if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0) {

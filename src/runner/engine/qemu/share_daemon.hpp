@@ -47,8 +47,8 @@ struct Virtiofsd {
 struct ShareDaemon {
     std::string tag;
     base::Child child;
-    // The notification listener of the daemon's privilege filter, for PrivilegeRefusals; empty
-    // when the daemon runs without one.
+    // The notification listener of the daemon's privilege filter (every read-write share has
+    // one), for PrivilegeRefusals; empty for the root share and read-only shares.
     base::Fd privilege_listener;
 };
 
