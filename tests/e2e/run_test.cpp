@@ -59,7 +59,7 @@ TEST(Run, BadVolumeSyntaxFailsBeforeAnythingStarts) {
     auto result =
         microvm({"run", "--rootfs", world().rootfs.string(), "-v", "/only-one-part", "--", "true"});
     EXPECT_EQ(result.exit_code, 125);
-    EXPECT_NE(result.err.find("expected HOST:GUEST[:ro|:rw]"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("expected HOST:GUEST[:OPTIONS]"), std::string::npos) << result.err;
 }
 
 TEST(Run, MissingHostPathFailsBeforeAnythingStarts) {
