@@ -19,19 +19,8 @@
 #   KEEP=1              keep the scratch directory (initramfs, console logs) and print its path
 #
 # Prints the median, min and max wall time and CPU time of each side.
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build=${1:-build}
-case "$build" in /*) ;; *) build="$repo/$build" ;; esac
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" boot "$@"
 n=${N:-5}
-microvm="$build/bin/microvm"
-
-die() {
-    echo "bench/boot: $*" >&2
-    exit 1
-}
 
 [ -x "$microvm" ] || die "$microvm is missing; build first (cmake --build $build)"
 [ -x "$build/bin/microvm-runner" ] || die "$build/bin/microvm-runner is missing"
@@ -163,14 +152,7 @@ side_c() { MICROVM_KERNEL=$distro_kernel measure c "$microvm" run --rootfs "$roo
 side_d() { measure d "$microvm" run --rootfs "$rootfs" -- true; }
 
 # stats MS... -> "median min max" in seconds
-stats() {
-    printf '%s\n' "$@" | sort -n | awk '
-        { v[NR] = $1 }
-        END {
-            med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-            printf "%.3f %.3f %.3f\n", med / 1000, v[1] / 1000, v[NR] / 1000
-        }'
-}
+stats() { bench_stats 1000 "$@"; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 

@@ -25,22 +25,11 @@
 #   PREPARE_ONLY=1 build the image (if it is not cached) and stop
 #
 # Prints the median, min and max wall time of each side and the ratio of the medians (b/a).
-set -euo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-build=${1:-build}
-case "$build" in /*) ;; *) build="$repo/$build" ;; esac
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh" pull "$@"
 n=${N:-3}
 suite=${SUITE:-bookworm}
 mirror=${MIRROR:-http://deb.debian.org/debian}
 cache=${IMAGE_CACHE:-/var/tmp/microvm-bench-pull-$suite}
-microvm="$build/bin/microvm"
-
-die() {
-    echo "bench/pull: $*" >&2
-    exit 1
-}
 
 for tool in umoci skopeo docker-registry; do
     command -v "$tool" >/dev/null || die "$tool is missing; run scripts/setup-deps.sh"
@@ -145,11 +134,7 @@ side_peer() { # cold: a fresh layout and bundle
 }
 
 # stats SECONDS... -> "median min max"
-stats() {
-    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {
-        m = (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2;
-        printf "%.3f %.3f %.3f\n", m, v[1], v[NR] }'
-}
+stats() { bench_stats 1 "$@"; }
 
 cold() {
     local a=() b=() t i a_med a_min a_max b_med b_min b_max

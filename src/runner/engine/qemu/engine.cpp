@@ -263,16 +263,13 @@ Step<std::vector<ShareDaemon>> start_daemons(std::vector<SharePlan> const& plans
 }
 
 // Answers the read-write shares' privilege filters from before qemu starts: a daemon whose
-// filtered call went unanswered would stall the guest's file system. `daemons` were started
-// from `plans`, in order.
-Step<PrivilegeRefusals> answer_privilege_filters(std::vector<SharePlan> const& plans,
-                                                 std::vector<ShareDaemon>& daemons) {
+// filtered call went unanswered would stall the guest's file system.
+Step<PrivilegeRefusals> answer_privilege_filters(std::vector<ShareDaemon>& daemons) {
     std::vector<FilteredShare> filtered;
-    for (std::size_t i = 0; i < daemons.size(); ++i) {
-        if (daemons[i].privilege_listener && plans[i].privileges) {
-            filtered.push_back({.tag = daemons[i].tag,
-                                .listener = std::move(daemons[i].privilege_listener),
-                                .rules = *plans[i].privileges});
+    for (auto& daemon : daemons) {
+        if (daemon.privilege_filter) {
+            filtered.push_back(std::move(*daemon.privilege_filter));
+            daemon.privilege_filter.reset();
         }
     }
     return as_step(PrivilegeRefusals::start(std::move(filtered)), RunnerExit::start_failed,
@@ -424,7 +421,7 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
                                   .capabilities = checked.daemon,
                                   .log_level = daemon_log_level(config.log_level)}));
 
-    PrivilegeRefusals const refusals = TRY(answer_privilege_filters(plans, daemons));
+    PrivilegeRefusals const refusals = TRY(answer_privilege_filters(daemons));
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
     base::Child qemu = TRY(start_qemu(launch));

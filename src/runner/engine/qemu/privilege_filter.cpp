@@ -95,6 +95,24 @@ Result<std::vector<sock_filter>> export_program(scmp_filter_ctx ctx) {
     return program;
 }
 
+// One byte of data with room for one descriptor: the message the filter's step sends and
+// receive_listener() takes. Fills nothing on the heap, so the forked child may build one.
+struct FdMessage {
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    char byte = 'L';
+    iovec data{.iov_base = &byte, .iov_len = 1};
+    msghdr header{};
+
+    FdMessage() {
+        header.msg_iov = &data;
+        header.msg_iovlen = 1;
+        header.msg_control = control;
+        header.msg_controllen = sizeof(control);
+    }
+    FdMessage(FdMessage const&) = delete;
+    FdMessage& operator=(FdMessage const&) = delete;
+};
+
 bool has_bits(std::uint64_t value, std::uint64_t bits) {
     return (value & bits) != 0;
 }
@@ -137,21 +155,14 @@ base::ChildStep install_privilege_filter_step(PrivilegeFilter const& filter, int
         if (listener < 0) {
             return {errno, "seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER)"};
         }
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        char byte = 'L';
-        iovec data{.iov_base = &byte, .iov_len = 1};
-        msghdr message{};
-        message.msg_iov = &data;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof(control);
-        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        FdMessage message;
+        cmsghdr* header = CMSG_FIRSTHDR(&message.header);
         header->cmsg_level = SOL_SOCKET;
         header->cmsg_type = SCM_RIGHTS;
         header->cmsg_len = CMSG_LEN(sizeof(int));
         int const listener_fd = static_cast<int>(listener);
         std::memcpy(CMSG_DATA(header), &listener_fd, sizeof(int));
-        if (::sendmsg(socket_fd, &message, MSG_NOSIGNAL) != 1) {
+        if (::sendmsg(socket_fd, &message.header, MSG_NOSIGNAL) != 1) {
             return {errno, "sendmsg(the seccomp listener)"};
         }
         // Neither the listener nor the socket may stay with the daemon.
@@ -162,18 +173,11 @@ base::ChildStep install_privilege_filter_step(PrivilegeFilter const& filter, int
 }
 
 Result<base::Fd> receive_listener(int socket) {
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    char byte = 0;
-    iovec data{.iov_base = &byte, .iov_len = 1};
-    msghdr message{};
-    message.msg_iov = &data;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof(control);
-    if (::recvmsg(socket, &message, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1) {
+    FdMessage message;
+    if (::recvmsg(socket, &message.header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1) {
         return fail_errno("receive the file server's seccomp listener");
     }
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    cmsghdr* header = CMSG_FIRSTHDR(&message.header);
     if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
         header->cmsg_len != CMSG_LEN(sizeof(int))) {
         return fail("the file server's seccomp listener did not arrive");

@@ -13,7 +13,7 @@
 // On every read-write share, opted in or not: setxattr/lsetxattr/fsetxattr go to the runner,
 // which reads the name and refuses security.* and trusted.* (security.capability is allowed
 // with allow_setuid); the kernel refuses those names a second time, as the daemon runs without
-// CAP_SYS_ADMIN and, without allow_setuid, without CAP_SETFCAP (virtiofsd_argv.hpp). Without
+// CAP_SYS_ADMIN and, without allow_setuid, without CAP_SETFCAP (modcaps, share_daemon.cpp). Without
 // allow_setuid it also lacks CAP_FSETID, so a write to a setuid file clears the bit.
 // Always: openat2 and setxattrat (their mode or name is behind a pointer the filter cannot read)
 // and io_uring_setup (io_uring's requests bypass seccomp) fail with ENOSYS, and a call through

@@ -79,7 +79,7 @@ struct PrivilegeRefusals::State {
     std::thread thread;
 
     // Keyed by share and kind (not by the attribute's name, which the guest chooses), so the
-    // log holds at most three lines per share.
+    // log holds a handful of lines per share at most.
     void log_once(std::string const& tag, std::string const& kind, std::string const& what) {
         if (logged.emplace(tag, kind).second) {
             std::fprintf(

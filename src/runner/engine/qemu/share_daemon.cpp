@@ -148,15 +148,17 @@ Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& d
         .death_signal = SIGKILL,
         .before_exec = step,
     }));
-    base::Fd privilege_listener;
+    std::optional<FilteredShare> privilege_filter;
     if (filter) {
-        privilege_listener = TRY(receive_listener(filter_socket.get()));
+        privilege_filter = FilteredShare{.tag = plan.tag,
+                                         .listener = TRY(receive_listener(filter_socket.get())),
+                                         .rules = *plan.privileges};
     }
     // The runner's copy of the listener closes here, so that qemu's connection fails instead of
     // hanging should the daemon die before accepting it.
     return ShareDaemon{.tag = plan.tag,
                        .child = std::move(child),
-                       .privilege_listener = std::move(privilege_listener)};
+                       .privilege_filter = std::move(privilege_filter)};
 }
 
 } // namespace microvm::runner::qemu

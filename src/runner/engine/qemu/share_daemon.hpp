@@ -8,6 +8,7 @@
 #include "base/error.hpp"
 #include "base/fd.hpp"
 #include "runner/engine/qemu/privilege_filter.hpp"
+#include "runner/engine/qemu/privilege_refusals.hpp"
 #include "runner/engine/qemu/virtiofsd_argv.hpp"
 
 namespace microvm::runner::qemu {
@@ -47,9 +48,9 @@ struct Virtiofsd {
 struct ShareDaemon {
     std::string tag;
     base::Child child;
-    // The notification listener of the daemon's privilege filter (every read-write share has
-    // one), for PrivilegeRefusals; empty for the root share and read-only shares.
-    base::Fd privilege_listener;
+    // The daemon's privilege filter (every read-write share has one) for PrivilegeRefusals to
+    // answer; nullopt for the root share and read-only shares.
+    std::optional<FilteredShare> privilege_filter;
 };
 
 // The last `lines` lines of a daemon's log, for an error message; empty when there is none.

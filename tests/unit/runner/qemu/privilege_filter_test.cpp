@@ -66,10 +66,11 @@ Attempt attempt_in_share(PrivilegeRules const& rules) {
     if (!daemon) {
         return {};
     }
-    EXPECT_TRUE(daemon->privilege_listener.valid());
+    EXPECT_TRUE(daemon->privilege_filter && daemon->privilege_filter->listener.valid());
     std::vector<FilteredShare> filtered;
-    filtered.push_back(
-        {.tag = "data", .listener = std::move(daemon->privilege_listener), .rules = rules});
+    if (daemon->privilege_filter) {
+        filtered.push_back(std::move(*daemon->privilege_filter));
+    }
     auto refusals = PrivilegeRefusals::start(std::move(filtered));
     EXPECT_TRUE(refusals) << refusals.error().text();
     auto const status = daemon->child.wait();
@@ -101,14 +102,16 @@ bool any_privileged_file(std::filesystem::path const& dir) {
     return false;
 }
 
-bool running_as_root() {
-    return ::geteuid() == 0;
+// What these tests need from the machine, which scripts/setup-deps.sh and the test run provide:
+// root (mknod of devices, setting security.* attributes) and setfattr (the attr package).
+void expect_root_and_setfattr() {
+    ASSERT_EQ(::geteuid(), 0U) << "the privilege filter tests run as root (make test does)";
+    ASSERT_EQ(::access("/usr/bin/setfattr", X_OK), 0)
+        << "setfattr is missing: scripts/setup-deps.sh installs attr";
 }
 
 TEST(PrivilegeFilter, AReadWriteSharesDaemonRefusesPrivilegedFilesAndKeepsTheRest) {
-    if (!running_as_root() || ::access("/usr/bin/setfattr", X_OK) != 0) {
-        GTEST_SKIP() << "needs root (mknod) and setfattr (scripts/setup-deps.sh installs attr)";
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_root_and_setfattr());
     auto const attempt = attempt_in_share({});
     EXPECT_NE(attempt.output.find("NoNewPrivs:\t1"), std::string::npos) << attempt.output;
     EXPECT_NE(attempt.output.find("Seccomp:\t2"), std::string::npos) << attempt.output;
@@ -130,9 +133,7 @@ TEST(PrivilegeFilter, AReadWriteSharesDaemonRefusesPrivilegedFilesAndKeepsTheRes
 }
 
 TEST(PrivilegeFilter, TheOptInsLetThemThrough) {
-    if (!running_as_root() || ::access("/usr/bin/setfattr", X_OK) != 0) {
-        GTEST_SKIP() << "needs root (mknod) and setfattr (scripts/setup-deps.sh installs attr)";
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_root_and_setfattr());
     auto const attempt = attempt_in_share({.allow_setuid = true, .allow_devices = true});
     // Still filtered: LSM labels and trusted.* stay refused on an opted-in share.
     EXPECT_NE(attempt.output.find("Seccomp:\t2"), std::string::npos) << attempt.output;
@@ -148,9 +149,7 @@ TEST(PrivilegeFilter, TheOptInsLetThemThrough) {
 }
 
 TEST(PrivilegeFilter, OneOptInLiftsOnlyItsOwnRefusals) {
-    if (!running_as_root()) {
-        GTEST_SKIP() << "needs root (mknod)";
-    }
+    ASSERT_NO_FATAL_FAILURE(expect_root_and_setfattr());
     auto const attempt = attempt_in_share({.allow_setuid = false, .allow_devices = true});
     EXPECT_NE(attempt.output.find("mknod-block OK"), std::string::npos) << attempt.output;
     EXPECT_NE(attempt.output.find("chmod-4755 refused"), std::string::npos) << attempt.output;
