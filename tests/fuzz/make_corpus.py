@@ -135,7 +135,7 @@ IMAGE_CONFIG = {
     "config_array": '{"config":[]}',
 }
 
-# tests/unit/host/image/image_config_user_test.cpp: "<spec>\0<passwd>\0<group>".
+# tests/unit/base/user_accounts_test.cpp: "<spec>\0<passwd>\0<group>".
 PASSWD = (
     "# comment\nroot:x:0:0:root:/root:/bin/sh\n\n+nis\nbroken:x:notanumber:1::/:/bin/false\n"
     "app:x:1000:1001:App:/home/app:/bin/sh\nshort:x\ndaemon:x:2:2\n"

@@ -1,8 +1,8 @@
-// An image's User resolved over its /etc/passwd and /etc/group (host/image/image_config_user.hpp).
+// An image's User resolved over its /etc/passwd and /etc/group (base/user_accounts.hpp).
 // Input: the user spec, the passwd file and the group file, separated by NUL bytes.
 #include "base/safe_file.hpp"
 #include "fuzz_support.hpp"
-#include "host/image/image_config_user.hpp"
+#include "base/user_accounts.hpp"
 
 using namespace microvm;
 
@@ -15,6 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     auto const parts = fuzz::split(fuzz::as_text(data, size), std::string_view("\0", 1), 3);
     fuzz::write_file(etc / "passwd", parts[1]);
     fuzz::write_file(etc / "group", parts[2]);
-    (void)image::resolve_user(parts[0], rootfs);
+    (void)base::resolve_user(parts[0], rootfs);
     return 0;
 }

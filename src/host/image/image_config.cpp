@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "host/image/image_config_user.hpp"
+#include "base/user_accounts.hpp"
 
 namespace microvm::image {
 
@@ -138,7 +138,7 @@ Result<Workload> resolve_workload(ImageConfig const& config, WorkloadOverrides c
             config.working_dir.starts_with('/') ? config.working_dir : "/" + config.working_dir;
     }
 
-    auto const ids = TRY(resolve_user(overrides.user.value_or(config.user), rootfs));
+    auto const ids = TRY(base::resolve_user(overrides.user.value_or(config.user), rootfs));
     workload.uid = ids.uid;
     workload.gid = ids.gid;
     if (!has_key(workload.env, "HOME")) {

@@ -67,7 +67,7 @@ inline constexpr char default_path_env[] =
 // - env = the image's Env, then the overrides; PATH defaults to default_path_env; HOME, when
 //   unset, is the user's home directory from the image's /etc/passwd, or "/";
 // - cwd = -w, else WorkingDir (a relative one is taken from "/"), else "/";
-// - uid/gid from the User (see resolve_user() in image_config_user.hpp), read from the
+// - uid/gid from the User (see resolve_user() in base/user_accounts.hpp), read from the
 //   unpacked image below `rootfs`.
 // Image Env entries without "=" are dropped (the guest could not set them). Fails when argv
 // ends up empty ("no command"), on a relative -w, on a -e entry without "=" or with an empty

@@ -6,7 +6,7 @@
 #include "base/path_parts.hpp"
 #include "base/safe_file.hpp"
 #include "base/sys.hpp"
-#include "host/image/image_config_user.hpp"
+#include "base/user_accounts.hpp"
 
 namespace microvm::rootfs {
 namespace {
@@ -124,7 +124,7 @@ Result<void> inject_authorized_keys(RootfsView const& view, std::string const& u
     }
     // The image's own accounts (RESOLVE_IN_ROOT reads of its /etc/passwd and /etc/group).
     base::Fd image_root = TRY_CTX(base::open_root(view.source), op);
-    auto const ids = TRY_CTX(image::resolve_user(user, image_root), op);
+    auto const ids = TRY_CTX(base::resolve_user(user, image_root), op);
     if (ids.home.empty() || ids.home.front() != '/') {
         return fail(op + ": the image's /etc/passwd gives the user no absolute home directory");
     }

@@ -1,4 +1,4 @@
-#include "host/image/image_config_user.hpp"
+#include "base/user_accounts.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -9,7 +9,7 @@
 
 #include "base/safe_file.hpp"
 
-namespace microvm::image {
+namespace microvm::base {
 
 namespace {
 
@@ -168,4 +168,4 @@ Result<UserIds> resolve_user(std::string_view spec, base::Fd const& rootfs) {
     return ids;
 }
 
-} // namespace microvm::image
+} // namespace microvm::base

@@ -6,10 +6,10 @@
 
 #include "base/safe_file.hpp"
 #include "base/temp_dir.hpp"
-#include "host/image/image_config_user.hpp"
+#include "base/user_accounts.hpp"
 #include "support/test_support.hpp"
 
-namespace microvm::image {
+namespace microvm::base {
 namespace {
 
 namespace fs = std::filesystem;
@@ -129,4 +129,4 @@ TEST_F(ResolveUser, FifoOrHugePasswdIsRefused) {
 }
 
 } // namespace
-} // namespace microvm::image
+} // namespace microvm::base

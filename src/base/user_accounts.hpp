@@ -1,5 +1,6 @@
-// Resolving an image's User ("name", "uid", "name:group", "uid:gid", ...) to numeric ids,
-// with the image's own /etc/passwd and /etc/group, as runc does.
+// Resolving a user spec ("name", "uid", "name:group", "uid:gid", ...) to numeric ids with a
+// root's own /etc/passwd and /etc/group, as runc does: for an image's User on the host, and for
+// an exec's user inside the running VM.
 #pragma once
 
 #include <sys/types.h>
@@ -10,7 +11,7 @@
 #include "base/error.hpp"
 #include "base/fd.hpp"
 
-namespace microvm::image {
+namespace microvm::base {
 
 struct UserIds {
     uid_t uid = 0;
@@ -30,4 +31,4 @@ struct UserIds {
 // missing), a number is out of range (ids are below 2^32 - 1), or GROUP is empty.
 Result<UserIds> resolve_user(std::string_view spec, base::Fd const& rootfs);
 
-} // namespace microvm::image
+} // namespace microvm::base
