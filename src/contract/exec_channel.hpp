@@ -148,7 +148,8 @@ Result<ExecFailure> decode_exec_failure(std::string_view payload);
 // The bytes a sender may still send on one session in one direction.
 class ExecCredit {
 public:
-    explicit ExecCredit(std::uint32_t initial = exec_window) : m_available(initial) {}
+    ExecCredit() = default;
+    explicit ExecCredit(std::uint32_t initial) : m_available(initial) {}
     std::uint32_t available() const { return m_available; }
     // Spends `bytes`; an error (and nothing spent) when that is more than was granted.
     Result<void> spend(std::size_t bytes);
@@ -156,7 +157,7 @@ public:
     Result<void> grant(std::uint32_t bytes);
 
 private:
-    std::uint32_t m_available;
+    std::uint32_t m_available = exec_window;
 };
 
 // The name of the runner's exec socket in the VM's runtime directory (0700), mode 0600.

@@ -17,6 +17,9 @@ inline constexpr char status_port_name[] = "microvm.status";
 // on the port counts as the request; it is the port's only message.
 inline constexpr char control_port_name[] = "microvm.control";
 inline constexpr char control_stop_request[] = "stop\n";
+// Both ways: the exec channel (contract/exec_channel.hpp) between the runner and microvm-init's
+// exec agent.
+inline constexpr char exec_port_name[] = "microvm.exec";
 
 // Layout of the base initramfs the host builds for the qemu engine: microvm-init as /init,
 // kernel modules in one directory, and the order to load them in (one file name per line,

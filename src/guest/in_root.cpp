@@ -8,6 +8,7 @@
 
 #include "base/fd.hpp"
 #include "guest/console.hpp"
+#include "guest/exec_agent.hpp"
 #include "guest/network.hpp"
 #include "guest/stop_request.hpp"
 
@@ -40,6 +41,11 @@ Result<int> run_workload(PreparedRoot const& prepared, std::string const& hostna
     // Docker and podman create a missing working directory rather than fail.
     std::error_code ignored;
     std::filesystem::create_directories(prepared.workload.cwd, ignored);
+    // Before the workload, so that it exists for the VM's whole life; it is a child of this
+    // process, not of the workload's session.
+    start_exec_agent({.env = prepared.workload.env,
+                      .cwd = prepared.workload.cwd,
+                      .user = prepared.workload.user});
     base::Fd const dev_null = TRY(open_dev_null());
     WorkloadIo const io{.stdin_fd = dev_null.get(), .stdout_fd = stdout_fd, .stderr_fd = stderr_fd};
     trace("starting the workload");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,10 @@ void write_stderr(char const* a, char const* b, char const* c) {
                         std::vector<std::string> const& candidates, char* const* argv,
                         char* const* envp) {
     ::setsid();
+    if (io.controlling_terminal && ::ioctl(io.stdin_fd, TIOCSCTTY, 0) != 0) {
+        write_stderr("microvm-init: set the controlling terminal: ", std::strerror(errno), "\n");
+        _exit(setup_failure_status);
+    }
     sigset_t all;
     sigemptyset(&all);
     ::sigprocmask(SIG_SETMASK, &all, nullptr);

@@ -54,6 +54,9 @@ struct WorkloadIo {
     int stdin_fd = -1;
     int stdout_fd = -1;
     int stderr_fd = -1;
+    // stdin_fd is a terminal's slave side, made the new session's controlling terminal, so
+    // that Ctrl-C, Ctrl-Z and a resize reach the process as signals.
+    bool controlling_terminal = false;
 };
 
 // Starts the workload in a new session with `io` as its descriptors 0-2, default signal

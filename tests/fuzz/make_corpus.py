@@ -10,6 +10,7 @@ import base64
 import gzip
 import io
 import pathlib
+import struct
 import tarfile
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
@@ -254,6 +255,56 @@ RUNNER_REPORT = {
 }
 
 
+def exec_frame(kind, session, payload=b""):
+    """One exec channel frame (contract/exec_channel.hpp): u32 length, u8 type, three zero
+    bytes, u32 session, little-endian; then the payload."""
+    if isinstance(payload, str):
+        payload = payload.encode()
+    return struct.pack("<IB3xI", len(payload), kind, session) + payload
+
+
+def exec_u32(kind, session, value):
+    return exec_frame(kind, session, struct.pack("<I", value))
+
+
+# The exec channel's frame types (ExecFrameType).
+OPEN, STDIN, STDIN_CLOSE, SIGNAL, RESIZE, OUTPUT_CREDIT, HANGUP = 1, 2, 3, 4, 5, 6, 7
+STARTED, STDOUT, STDERR, STDIN_CREDIT, EXITED, FAILED = 16, 17, 18, 19, 20, 21
+
+# tests/unit/contract/exec_channel_test.cpp: one byte, then the stream. The byte's low 7 bits are
+# the size of each read the harness feeds the decoder (0: as much as fits); its high bit repeats
+# the stream to past the window and twice the decoder's buffer.
+EXEC_FRAME_MAX = exec_frame(STDOUT, 1)[:12].replace(b"\0\0\0\0", b"\0\0\1\0", 1)
+EXEC_FRAME = {
+    "open_stdin_close": b"\0"
+    + exec_frame(OPEN, 7, '{"argv":["sh","-c","cat"],"env":["A=1"],"cwd":"/tmp",'
+                 '"user":"nobody:nogroup","tty":true,"rows":30,"cols":100,"stdin":true}')
+    + exec_frame(STDIN, 7, b"\0\xff\n")
+    + exec_frame(STDIN_CLOSE, 7)
+    + exec_u32(OUTPUT_CREDIT, 7, 3),
+    "data_split": b"\x05"
+    + exec_u32(STARTED, 9, 1234)
+    + exec_frame(STDOUT, 9, "hello, world\n")
+    + exec_frame(STDERR, 9, "oops\n")
+    + exec_u32(STDIN_CREDIT, 9, 0)
+    + exec_u32(EXITED, 9, 42),
+    "length_4gib": b"\0" + b"\xff\xff\xff\xff\x11\0\0\0\x01\0\0\0",
+    "reserved_byte": b"\x01" + exec_frame(OPEN, 1)[:6] + b"\x01" + exec_frame(OPEN, 1)[7:],
+    "unknown_type": b"\0" + exec_u32(SIGNAL, 1, 15) + exec_frame(99, 1, "x"),
+    "failed": b"\x03" + exec_frame(FAILED, 2, b"\x7d\0\0\0no such user: nobody")
+    + exec_frame(FAILED, 3, b"\0\x01\0\0"),
+    "resize": b"\x02" + exec_frame(RESIZE, 4, struct.pack("<HH", 24, 80))
+    + exec_u32(SIGNAL, 4, 28) + exec_frame(HANGUP, 4),
+    # A 64 KiB stdout frame's header and 16 bytes: repeated, frames of exactly the limit
+    # (12 + 65536 is a multiple of 28) that wrap the buffer and overrun the credit.
+    "max_payload_repeated": b"\x80" + EXEC_FRAME_MAX + b"0123456789abcdef",
+    # Repeated, a session's stdin, granted back in part, until it overruns its credit; read 7
+    # bytes at a time.
+    "credit_repeated": b"\x87" + exec_frame(STDIN, 5, b"\x02" * 200)
+    + exec_u32(STDIN_CREDIT, 5, 20),
+}
+
+
 def tar_bytes(entries, compress=False):
     """A tar stream of `entries` (tuples of kind, name, then data / target / mode), GNU format,
     without the padding to a 10 KiB record that tarfile adds, so seeds stay small."""
@@ -339,6 +390,7 @@ TARGETS = {
     "modules_dep": MODULES_DEP,
     "exit_status": EXIT_STATUS,
     "runner_report": RUNNER_REPORT,
+    "exec_frame": EXEC_FRAME,
     "unpack": UNPACK,
 }
 

@@ -28,9 +28,10 @@ for name in "${targets[@]}"; do
     mkdir -p "$work/corpus"
     log="$work/fuzz.log"
     dict=()
+    # exec_frame's input is binary frames, but its open frames carry an ExecRequest in JSON.
     case $name in
     runner_config | guest_config | runner_report | manifest | image_config | auth_file | \
-        registry_response)
+        registry_response | exec_frame)
         dict=(-dict="$source_dir/json.dict")
         ;;
     esac

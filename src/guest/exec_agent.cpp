@@ -1,0 +1,489 @@
+#include "guest/exec_agent.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <map>
+#include <optional>
+
+#include "contract/exec_channel.hpp"
+#include "contract/guest_protocol.hpp"
+#include "guest/console.hpp"
+#include "guest/ports.hpp"
+
+namespace microvm::guest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using contract::ExecFrame;
+using contract::ExecFrameType;
+
+// Frames waiting for the channel at most before sessions stop reading their output: enough
+// to keep the port streaming, and a bound on the agent's memory with a host that stalls.
+constexpr std::size_t max_pending_to_host = 128 * 1024;
+// How often to look for the host's return while its end of the port is closed.
+constexpr std::chrono::milliseconds reconnect_poll{50};
+// Credit is returned once this much is used, or when the session's stdin is drained: fewer
+// frames than one per write, and never a stall.
+constexpr std::uint32_t credit_batch = contract::exec_window / 4;
+
+struct Session {
+    pid_t pid = -1;
+    bool tty = false;
+    base::Fd input;
+    base::Fd output;
+    base::Fd errors;
+    std::string stdin_pending;
+    bool close_stdin_when_drained = false;
+    // The host's stdin credit: what it may still send.
+    contract::ExecCredit stdin_allowance;
+    std::uint32_t stdin_to_return = 0;
+    // What this agent may still send of stdout and stderr.
+    contract::ExecCredit output_credit;
+    std::optional<int> status;
+    // The client went away: output is read and dropped, SIGKILL at kill_at.
+    bool hung_up = false;
+    std::optional<Clock::time_point> kill_at;
+};
+
+class Agent {
+public:
+    explicit Agent(ExecAgentSetup setup) : m_setup(std::move(setup)) {}
+
+    Result<void> run() {
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+            return fail_errno("block SIGCHLD");
+        }
+        ::signal(SIGPIPE, SIG_IGN);
+        m_children = base::Fd(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+        if (!m_children) {
+            return fail_errno("signalfd");
+        }
+        while (true) {
+            TRY(wait_for_events());
+            if (m_host_gone) {
+                hang_up_all();
+                if (m_setup.end == ChannelEnd::final) {
+                    return {};
+                }
+            }
+            reap();
+            pump_sessions();
+            kill_overdue();
+        }
+    }
+
+private:
+    Result<void> wait_for_events() {
+        std::vector<pollfd> fds;
+        short channel_events = POLLIN;
+        if (!m_to_host.empty()) {
+            channel_events |= POLLOUT;
+        }
+        // A closed host end polls as POLLHUP at once, so it is looked at again after a pause
+        // instead of being polled.
+        fds.push_back({m_host_disconnected ? -1 : m_setup.channel.get(), channel_events, 0});
+        fds.push_back({m_children.get(), POLLIN, 0});
+        for (auto& [id, session] : m_sessions) {
+            if (may_read_output(session)) {
+                for (auto const* fd : {&session.output, &session.errors}) {
+                    if (*fd) {
+                        fds.push_back({fd->get(), POLLIN, 0});
+                    }
+                }
+            }
+            if (session.input && !session.stdin_pending.empty()) {
+                fds.push_back({session.input.get(), POLLOUT, 0});
+            }
+        }
+        int timeout = -1;
+        if (m_host_disconnected) {
+            timeout = static_cast<int>(reconnect_poll.count());
+        }
+        for (auto const& [id, session] : m_sessions) {
+            if (session.kill_at) {
+                auto const left = std::chrono::ceil<std::chrono::milliseconds>(*session.kill_at -
+                                                                               Clock::now());
+                int const ms = static_cast<int>(std::max<long long>(0, left.count()));
+                timeout = timeout < 0 ? ms : std::min(timeout, ms);
+            }
+        }
+        if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
+            return fail_errno("poll");
+        }
+        if (m_host_disconnected) {
+            pollfd probe{.fd = m_setup.channel.get(), .events = POLLIN, .revents = 0};
+            if (::poll(&probe, 1, 0) < 0 || (probe.revents & POLLHUP) != 0) {
+                return {};
+            }
+            m_host_disconnected = false; // the host is back: a new stream
+        }
+        short const channel = fds[0].revents;
+        if ((channel & POLLIN) != 0 || (channel & POLLHUP) != 0) {
+            read_channel();
+        }
+        if ((channel & POLLOUT) != 0) {
+            write_channel();
+        }
+        return {};
+    }
+
+    void read_channel() {
+        if (m_host_disconnected) {
+            return;
+        }
+        auto space = m_decoder.space();
+        ssize_t const n = ::read(m_setup.channel.get(), space.data(), space.size());
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            host_went_away();
+            return;
+        }
+        if (n < 0) {
+            return;
+        }
+        m_decoder.commit(static_cast<std::size_t>(n));
+        while (true) {
+            auto frame = m_decoder.next();
+            if (!frame) {
+                log("exec channel: " + frame.error().text() + "; dropping the stream");
+                host_went_away();
+                return;
+            }
+            if (!*frame) {
+                return;
+            }
+            handle(**frame);
+        }
+    }
+
+    void write_channel() {
+        ssize_t const n = ::write(m_setup.channel.get(), m_to_host.data(), m_to_host.size());
+        if (n > 0) {
+            m_to_host.erase(0, static_cast<std::size_t>(n));
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            host_went_away();
+        }
+    }
+
+    void host_went_away() {
+        m_host_gone = true;
+        m_host_disconnected = true;
+        m_to_host.clear();
+        m_decoder = contract::ExecFrameDecoder();
+    }
+
+    void hang_up_all() {
+        m_host_gone = false;
+        for (auto& [id, session] : m_sessions) {
+            hang_up(session);
+        }
+    }
+
+    void send(ExecFrameType type, std::uint32_t session, std::string_view payload = {}) {
+        contract::append_exec_frame(m_to_host, type, session, payload);
+    }
+    void send_u32(ExecFrameType type, std::uint32_t session, std::uint32_t value) {
+        contract::append_exec_frame_u32(m_to_host, type, session, value);
+    }
+    void send_failure(std::uint32_t session, std::string message) {
+        send(ExecFrameType::failed, session,
+             contract::encode_exec_failure({.status = 125, .message = std::move(message)}));
+    }
+
+    void handle(ExecFrame const& frame) {
+        if (contract::is_agent_frame(frame.type)) {
+            log(std::string("exec channel: the host sent a ") + to_string(frame.type) +
+                " frame, which only the agent sends; ignored");
+            return;
+        }
+        if (frame.type == ExecFrameType::open) {
+            open_session(frame);
+            return;
+        }
+        auto const it = m_sessions.find(frame.session);
+        if (it == m_sessions.end()) {
+            return; // a session that just ended: its last frames crossed ours
+        }
+        if (auto handled = handle_session_frame(it->second, frame); !handled) {
+            log("exec session " + std::to_string(frame.session) + ": " + handled.error().text() +
+                "; hanging it up");
+            hang_up(it->second);
+        }
+    }
+
+    void open_session(ExecFrame const& frame) {
+        if (m_sessions.contains(frame.session)) {
+            log("exec channel: session " + std::to_string(frame.session) + " is already open");
+            return;
+        }
+        if (m_sessions.size() >= contract::max_exec_sessions) {
+            send_failure(frame.session, "too many exec sessions (" +
+                                            std::to_string(contract::max_exec_sessions) + ")");
+            return;
+        }
+        auto const request = contract::decode_exec_request(frame.payload);
+        if (!request) {
+            send_failure(frame.session, "bad exec request: " + request.error().text());
+            return;
+        }
+        auto spec = exec_workload(*request, m_setup.defaults, m_setup.root);
+        if (!spec) {
+            send_failure(frame.session, spec.error().text());
+            return;
+        }
+        auto child = start_exec_child(*spec, *request);
+        if (!child) {
+            send_failure(frame.session, "start " + request->argv.front() + ": " +
+                                            child.error().text());
+            return;
+        }
+        send_u32(ExecFrameType::started, frame.session, static_cast<std::uint32_t>(child->pid));
+        if (request->detach) {
+            return; // reaped like any child; nobody waits for it
+        }
+        Session session{.pid = child->pid,
+                        .tty = request->tty,
+                        .input = std::move(child->input),
+                        .output = std::move(child->output),
+                        .errors = std::move(child->errors)};
+        m_sessions.emplace(frame.session, std::move(session));
+    }
+
+    Result<void> handle_session_frame(Session& session, ExecFrame const& frame) {
+        switch (frame.type) {
+        case ExecFrameType::stdin_data:
+            TRY(session.stdin_allowance.spend(frame.payload.size()));
+            if (!session.input || session.close_stdin_when_drained) {
+                // Nobody reads it any more; the credit goes back so the client never stalls.
+                session.stdin_to_return += static_cast<std::uint32_t>(frame.payload.size());
+                return_stdin_credit(frame.session, session);
+            } else {
+                session.stdin_pending += frame.payload;
+            }
+            return {};
+        case ExecFrameType::stdin_close:
+            session.close_stdin_when_drained = true;
+            return {};
+        case ExecFrameType::signal: {
+            std::uint32_t const signo = TRY(contract::exec_frame_u32(frame));
+            if (signo == 0 || signo >= static_cast<std::uint32_t>(NSIG)) {
+                return fail("signal " + std::to_string(signo) + " does not exist");
+            }
+            if (!session.status) {
+                ::kill(session.pid, static_cast<int>(signo));
+            }
+            return {};
+        }
+        case ExecFrameType::resize: {
+            auto const size = TRY(contract::decode_window_size(frame.payload));
+            if (session.tty && session.output) {
+                winsize const ws{
+                    .ws_row = size.rows, .ws_col = size.cols, .ws_xpixel = 0, .ws_ypixel = 0};
+                ::ioctl(session.output.get(), TIOCSWINSZ, &ws);
+            }
+            return {};
+        }
+        case ExecFrameType::output_credit:
+            return session.output_credit.grant(TRY(contract::exec_frame_u32(frame)));
+        case ExecFrameType::hangup:
+            hang_up(session);
+            return {};
+        default:
+            return fail(std::string("unexpected ") + to_string(frame.type) + " frame");
+        }
+    }
+
+    void return_stdin_credit(std::uint32_t id, Session& session) {
+        if (session.stdin_to_return == 0 ||
+            (session.stdin_to_return < credit_batch && !session.stdin_pending.empty())) {
+            return;
+        }
+        send_u32(ExecFrameType::stdin_credit, id, session.stdin_to_return);
+        // The grant cannot fail: what is returned was spent before.
+        (void)session.stdin_allowance.grant(session.stdin_to_return);
+        session.stdin_to_return = 0;
+    }
+
+    void hang_up(Session& session) {
+        if (session.hung_up) {
+            return;
+        }
+        session.hung_up = true;
+        session.stdin_pending.clear();
+        session.input.reset();
+        if (!session.status) {
+            ::kill(-session.pid, SIGHUP);
+            ::kill(-session.pid, SIGCONT);
+            session.kill_at = Clock::now() + exec_hangup_grace;
+        }
+    }
+
+    bool may_read_output(Session const& session) const {
+        return session.hung_up || (session.output_credit.available() > 0 &&
+                                   m_to_host.size() < max_pending_to_host);
+    }
+
+    void reap() {
+        signalfd_siginfo info;
+        while (::read(m_children.get(), &info, sizeof(info)) > 0) {
+        }
+        while (true) {
+            int status = 0;
+            pid_t const pid = ::waitpid(-1, &status, WNOHANG);
+            if (pid <= 0) {
+                return;
+            }
+            for (auto& [id, session] : m_sessions) {
+                if (session.pid == pid) {
+                    session.status = exit_status(status);
+                    session.kill_at.reset();
+                }
+            }
+        }
+    }
+
+    void pump_sessions() {
+        for (auto it = m_sessions.begin(); it != m_sessions.end();) {
+            auto& [id, session] = *it;
+            pump_stdin(id, session);
+            pump_output(id, session, session.output, ExecFrameType::stdout_data);
+            pump_output(id, session, session.errors, ExecFrameType::stderr_data);
+            if (session.status && !session.output && !session.errors) {
+                if (!session.hung_up) {
+                    send_u32(ExecFrameType::exited, id, static_cast<std::uint32_t>(*session.status));
+                }
+                it = m_sessions.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+
+    void pump_stdin(std::uint32_t id, Session& session) {
+        while (session.input && !session.stdin_pending.empty()) {
+            ssize_t const n = ::write(session.input.get(), session.stdin_pending.data(),
+                                      session.stdin_pending.size());
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                break;
+            }
+            std::size_t const used = n > 0 ? static_cast<std::size_t>(n) : session.stdin_pending.size();
+            if (n < 0) {
+                session.input.reset(); // EPIPE: the process closed its stdin
+            }
+            session.stdin_pending.erase(0, used);
+            session.stdin_to_return += static_cast<std::uint32_t>(used);
+        }
+        return_stdin_credit(id, session);
+        if (session.close_stdin_when_drained && session.stdin_pending.empty() && session.input) {
+            if (session.tty) {
+                // A terminal has no end of input; its EOF character is what a typist sends.
+                char const eof = 0x04;
+                (void)::write(session.input.get(), &eof, 1);
+            }
+            session.input.reset();
+        }
+    }
+
+    void pump_output(std::uint32_t id, Session& session, base::Fd& fd, ExecFrameType type) {
+        char buffer[contract::max_exec_data_chunk];
+        while (fd && may_read_output(session)) {
+            std::size_t const want = session.hung_up
+                                         ? sizeof(buffer)
+                                         : std::min<std::size_t>(sizeof(buffer),
+                                                                 session.output_credit.available());
+            ssize_t const n = ::read(fd.get(), buffer, want);
+            if (n > 0) {
+                if (!session.hung_up) {
+                    (void)session.output_credit.spend(static_cast<std::size_t>(n));
+                    send(type, id, std::string_view(buffer, static_cast<std::size_t>(n)));
+                }
+                continue;
+            }
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            // EOF, EIO (a terminal whose last user is gone), or nothing left once the process
+            // has ended: what a background process it left behind writes later is not waited for.
+            if (n == 0 || errno != EAGAIN || session.status) {
+                fd.reset();
+            }
+            return;
+        }
+    }
+
+    void kill_overdue() {
+        auto const now = Clock::now();
+        for (auto& [id, session] : m_sessions) {
+            if (session.kill_at && now >= *session.kill_at) {
+                ::kill(-session.pid, SIGKILL);
+                session.kill_at.reset();
+            }
+        }
+    }
+
+    ExecAgentSetup m_setup;
+    base::Fd m_children;
+    contract::ExecFrameDecoder m_decoder;
+    std::string m_to_host;
+    std::map<std::uint32_t, Session> m_sessions;
+    // Set by host_went_away(); handled once per loop.
+    bool m_host_gone = false;
+    // The port's host end is closed (POLLHUP): poll again after reconnect_poll.
+    bool m_host_disconnected = false;
+};
+
+} // namespace
+
+Result<void> serve_exec_channel(ExecAgentSetup setup) {
+    return Agent(std::move(setup)).run();
+}
+
+pid_t start_exec_agent(ExecDefaults defaults) {
+    auto const ports = discover_ports("/sys/class/virtio-ports", "/dev");
+    auto const port = ports.find(contract::exec_port_name);
+    if (port == ports.end()) {
+        log(std::string("no virtio-serial port named ") + contract::exec_port_name +
+            "; exec is not available in this VM");
+        return -1;
+    }
+    base::Fd channel(::open(port->second.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!channel) {
+        log(Error::from_errno("open " + port->second + " (exec port)").text());
+        return -1;
+    }
+    base::Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    pid_t const pid = ::fork();
+    if (pid < 0) {
+        log(Error::from_errno("fork the exec agent").text());
+        return -1;
+    }
+    if (pid > 0) {
+        return pid;
+    }
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        ::signal(sig, SIG_DFL);
+    }
+    // The control port's SIGIO is meant for PID 1, and its default would end the agent.
+    ::signal(SIGIO, SIG_IGN);
+    ::setsid();
+    auto served = serve_exec_channel({.channel = std::move(channel),
+                                      .end = ChannelEnd::reconnects,
+                                      .defaults = std::move(defaults),
+                                      .root = std::move(root)});
+    if (!served) {
+        log("exec agent: " + served.error().text());
+    }
+    _exit(served ? 0 : 1);
+}
+
+} // namespace microvm::guest

@@ -1,0 +1,42 @@
+// The exec agent: a process of microvm-init's tree that serves the exec channel
+// (contract/exec_channel.hpp) from inside the VM. One channel carries every session; each
+// session is a process in its own session and process group, on pipes or a pseudo-terminal.
+//
+// The agent trusts the runner (the host) and nothing in the guest: it is started before the
+// workload, as root, and the workload cannot reach its channel (a virtio-serial port or a
+// vsock connection, never the network).
+#pragma once
+
+#include <chrono>
+
+#include "base/error.hpp"
+#include "base/fd.hpp"
+#include "guest/exec_session.hpp"
+
+namespace microvm::guest {
+
+// What the agent does when the host end of the channel goes away: a virtio-serial port stays
+// open and the host may come back (the agent hangs up every session and waits), a connection
+// (vsock, a test's socket pair) is over (the agent hangs up every session and returns).
+enum class ChannelEnd { reconnects, final };
+
+// How long a session's process group has between SIGHUP (its client went away) and SIGKILL.
+inline constexpr std::chrono::milliseconds exec_hangup_grace{2000};
+
+struct ExecAgentSetup {
+    base::Fd channel; // connected, read-write
+    ChannelEnd end = ChannelEnd::final;
+    ExecDefaults defaults;
+    base::Fd root; // the VM's "/", where users are looked up
+};
+
+// Serves the channel until it ends (ChannelEnd::final) or fails. Blocks SIGCHLD and ignores
+// SIGPIPE in the calling process, and reaps any of its children.
+Result<void> serve_exec_channel(ExecAgentSetup setup);
+
+// Forks the agent as a child of the caller (microvm-init) with default dispositions for the
+// termination signals, so that ending the VM's processes ends it too. The port is found by
+// name among the virtio-serial ports; without it, no agent (logged). Returns its pid or -1.
+pid_t start_exec_agent(ExecDefaults defaults);
+
+} // namespace microvm::guest
