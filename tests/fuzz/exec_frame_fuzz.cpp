@@ -93,16 +93,15 @@ void check_request(std::string_view payload) {
     std::string const text = contract::encode_exec_request(*request);
     auto const again = contract::decode_exec_request(text);
     if (!again) {
-        fuzz::finding("exec request: the encoded request does not decode (" +
-                      again.error().text() + "):\n" + text);
+        fuzz::finding("exec request: the encoded request does not decode (" + again.error().text() +
+                      "):\n" + text);
     }
     // rows and cols are sent only with tty (they size the terminal), so only then compared.
-    bool const same = again->argv == request->argv && again->env == request->env &&
-                      again->cwd == request->cwd && again->user == request->user &&
-                      again->tty == request->tty && again->stdin_open == request->stdin_open &&
-                      again->detach == request->detach &&
-                      (!request->tty ||
-                       (again->rows == request->rows && again->cols == request->cols));
+    bool const same =
+        again->argv == request->argv && again->env == request->env && again->cwd == request->cwd &&
+        again->user == request->user && again->tty == request->tty &&
+        again->stdin_open == request->stdin_open && again->detach == request->detach &&
+        (!request->tty || (again->rows == request->rows && again->cols == request->cols));
     if (!same) {
         fuzz::finding("exec request: the request changes on a round trip through\n" + text +
                       "\nwhich encodes again as\n" + contract::encode_exec_request(*again));
@@ -227,8 +226,8 @@ void receive(ExecFrame const& frame, std::map<std::uint32_t, Session>& sessions)
             if (failure->status > 255) {
                 fuzz::finding("failed: status " + std::to_string(failure->status));
             }
-            std::string_view const bounded = std::string_view(frame.payload)
-                                                  .substr(0, 4 + contract::max_exec_failure_message);
+            std::string_view const bounded =
+                std::string_view(frame.payload).substr(0, 4 + contract::max_exec_failure_message);
             if (contract::encode_exec_failure(*failure) != bounded) {
                 fuzz::finding("failed: the failure does not re-encode to its payload");
             }
@@ -252,7 +251,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
     if (size == 0) {
         return 0;
     }
-    constexpr std::size_t most = contract::exec_frame_header_size + contract::max_exec_frame_payload;
+    constexpr std::size_t most =
+        contract::exec_frame_header_size + contract::max_exec_frame_payload;
     std::size_t const piece = (data[0] & 0x7f) == 0 ? SIZE_MAX : data[0] & 0x7f;
     std::string repeated;
     std::string_view stream = fuzz::as_text(data + 1, size - 1);
