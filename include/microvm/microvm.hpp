@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <microvm/error.hpp>
+#include <microvm/exec.hpp>
 #include <microvm/options.hpp>
 
 namespace microvm {
@@ -144,6 +145,10 @@ public:
     // started) are empty, not an error.
     Result<void> logs(int stdout_fd, int stderr_fd, LogStream stream = LogStream::workload,
                       LogFollow follow = LogFollow::no) const;
+    // Runs a command in the running VM (see exec.hpp). Returns once it has started; fails
+    // with a message when the VM is not running, when it cannot run the command as asked (a
+    // user the VM does not have), or when its exec agent does not answer.
+    Result<ExecProcess> exec(ExecOptions const& options) const;
     // Stops the VM and deletes its directory: state, logs, writable layer (never the source
     // root file system, never the image cache).
     Result<void> remove();

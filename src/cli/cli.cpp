@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/exec_command.hpp"
 #include "cli/image_prune_command.hpp"
 #include "cli/images_command.hpp"
 #include "cli/inspect_command.hpp"
@@ -36,18 +37,37 @@ int main(int argc, char** argv) {
         std::function<Result<int>()> action;
     };
     auto workload = std::make_shared<std::vector<std::string>>();
+    auto exec_command = std::make_shared<std::vector<std::string>>();
     std::vector<Verb> verbs = {
-        {"run", add_run_command(app, workload)}, {"pull", add_pull_command(app)},
-        {"images", add_images_command(app)},     {"rmi", add_rmi_command(app)},
-        {"image", add_image_command(app)},       {"ps", add_ps_command(app)},
-        {"stop", add_stop_command(app)},         {"rm", add_rm_command(app)},
-        {"logs", add_logs_command(app)},         {"inspect", add_inspect_command(app)},
+        {"run", add_run_command(app, workload)},
+        {"pull", add_pull_command(app)},
+        {"images", add_images_command(app)},
+        {"rmi", add_rmi_command(app)},
+        {"image", add_image_command(app)},
+        {"ps", add_ps_command(app)},
+        {"stop", add_stop_command(app)},
+        {"rm", add_rm_command(app)},
+        {"logs", add_logs_command(app)},
+        {"inspect", add_inspect_command(app)},
+        {"exec", add_exec_command(app, exec_command)},
     };
 
     std::vector<std::string> args(argv + 1, argv + argc);
     if (!args.empty() && args.front() == "run") {
         auto const split = workload_start(*app.get_subcommand("run"), args, 1);
         workload->assign(args.begin() + static_cast<std::ptrdiff_t>(split), args.end());
+        args.resize(split);
+    } else if (!args.empty() && args.front() == "exec") {
+        // exec's first positional is the VM's name; the command follows it.
+        auto split = workload_start(*app.get_subcommand("exec"), args, 1);
+        if (split < args.size() && args[split] != "--") {
+            ++split;
+        }
+        auto command_begin = split;
+        if (command_begin < args.size() && args[command_begin] == "--") {
+            ++command_begin;
+        }
+        exec_command->assign(args.begin() + static_cast<std::ptrdiff_t>(command_begin), args.end());
         args.resize(split);
     }
     try {

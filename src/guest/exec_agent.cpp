@@ -112,8 +112,8 @@ private:
         }
         for (auto const& [id, session] : m_sessions) {
             if (session.kill_at) {
-                auto const left = std::chrono::ceil<std::chrono::milliseconds>(*session.kill_at -
-                                                                               Clock::now());
+                auto const left =
+                    std::chrono::ceil<std::chrono::milliseconds>(*session.kill_at - Clock::now());
                 int const ms = static_cast<int>(std::max<long long>(0, left.count()));
                 timeout = timeout < 0 ? ms : std::min(timeout, ms);
             }
@@ -243,8 +243,8 @@ private:
         }
         auto child = start_exec_child(*spec, *request);
         if (!child) {
-            send_failure(frame.session, "start " + request->argv.front() + ": " +
-                                            child.error().text());
+            send_failure(frame.session,
+                         "start " + request->argv.front() + ": " + child.error().text());
             return;
         }
         send_u32(ExecFrameType::started, frame.session, static_cast<std::uint32_t>(child->pid));
@@ -329,8 +329,8 @@ private:
     }
 
     bool may_read_output(Session const& session) const {
-        return session.hung_up || (session.output_credit.available() > 0 &&
-                                   m_to_host.size() < max_pending_to_host);
+        return session.hung_up ||
+               (session.output_credit.available() > 0 && m_to_host.size() < max_pending_to_host);
     }
 
     void reap() {
@@ -360,7 +360,8 @@ private:
             pump_output(id, session, session.errors, ExecFrameType::stderr_data);
             if (session.status && !session.output && !session.errors) {
                 if (!session.hung_up) {
-                    send_u32(ExecFrameType::exited, id, static_cast<std::uint32_t>(*session.status));
+                    send_u32(ExecFrameType::exited, id,
+                             static_cast<std::uint32_t>(*session.status));
                 }
                 it = m_sessions.erase(it);
             } else {
@@ -376,7 +377,8 @@ private:
             if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
                 break;
             }
-            std::size_t const used = n > 0 ? static_cast<std::size_t>(n) : session.stdin_pending.size();
+            std::size_t const used =
+                n > 0 ? static_cast<std::size_t>(n) : session.stdin_pending.size();
             if (n < 0) {
                 session.input.reset(); // EPIPE: the process closed its stdin
             }
@@ -397,10 +399,10 @@ private:
     void pump_output(std::uint32_t id, Session& session, base::Fd& fd, ExecFrameType type) {
         char buffer[contract::max_exec_data_chunk];
         while (fd && may_read_output(session)) {
-            std::size_t const want = session.hung_up
-                                         ? sizeof(buffer)
-                                         : std::min<std::size_t>(sizeof(buffer),
-                                                                 session.output_credit.available());
+            std::size_t const want =
+                session.hung_up
+                    ? sizeof(buffer)
+                    : std::min<std::size_t>(sizeof(buffer), session.output_credit.available());
             ssize_t const n = ::read(fd.get(), buffer, want);
             if (n > 0) {
                 if (!session.hung_up) {

@@ -100,7 +100,7 @@ Result<WorkloadSpec> exec_workload(contract::ExecRequest const& request,
                       .cwd = request.cwd.empty() ? defaults.cwd : request.cwd,
                       .user = defaults.user};
     if (!request.user.empty()) {
-        auto const ids = TRY_CTX(base::resolve_user(request.user, root), "user " + request.user);
+        auto const ids = TRY(base::resolve_user(request.user, root));
         spec.user = User{.uid = ids.uid, .gid = ids.gid};
         if (!sets_variable(request.env, "HOME")) {
             set_variable(spec.env, "HOME=" + (ids.home.empty() ? std::string("/") : ids.home));

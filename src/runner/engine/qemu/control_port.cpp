@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "contract/guest_protocol.hpp"
-#include "runner/engine/qemu/unix_socket.hpp"
+#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 

@@ -24,6 +24,7 @@
 #include "base/command.hpp"
 #include "base/subreaper.hpp"
 #include "base/temp_dir.hpp"
+#include "contract/exec_channel.hpp"
 #include "contract/exit_codes.hpp"
 #include "contract/guest_protocol.hpp"
 #include "runner/engine/engines.hpp"
@@ -38,10 +39,12 @@
 #include "runner/engine/qemu/stop_signals.hpp"
 #include "runner/engine/qemu/supervisor.hpp"
 #include "runner/engine/qemu/tools.hpp"
+#include "runner/exec_relay.hpp"
 #include "runner/private_mounts.hpp"
 #include "runner/privileged_files_policy.hpp"
 #include "runner/read_only_policy.hpp"
 #include "runner/reporter.hpp"
+#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -297,6 +300,7 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         .stderr_path = output(config.stderr_path, qemu_stderr_fd),
         .status_path = workspace.path("status"),
         .control_socket_path = workspace.path("control.sock"),
+        .exec_channel_path = workspace.path("agent.sock"),
         .shares = {},
         .network = config.network,
         .outbound = config.outbound,
@@ -306,6 +310,16 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         launch.shares.push_back({.tag = plan.tag, .socket_path = plan.socket_path});
     }
     return launch;
+}
+
+// The VM's exec socket, relayed to the agent over the exec port.
+Step<ExecRelay> serve_exec(Workspace const& workspace, QemuLaunch const& launch) {
+    auto started = [&]() -> Result<ExecRelay> {
+        base::Fd clients = TRY(listen_exec_socket(workspace.path(contract::exec_socket_name)));
+        base::Fd agent = TRY(listen_unix(launch.exec_channel_path));
+        return ExecRelay::start({.clients = std::move(clients), .agent = std::move(agent)});
+    }();
+    return as_step(std::move(started), RunnerExit::start_failed, "serve the exec socket");
 }
 
 Step<base::Child> start_qemu(QemuLaunch const& launch) {
@@ -424,6 +438,8 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
     PrivilegeRefusals const refusals = TRY(answer_privilege_filters(daemons));
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
+    // Listening before qemu starts, which connects to the agent's side at once.
+    ExecRelay const exec = TRY(serve_exec(workspace, launch));
     base::Child qemu = TRY(start_qemu(launch));
     describe_in_report(reporter.report(), checked, plans);
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));

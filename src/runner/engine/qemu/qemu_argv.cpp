@@ -158,6 +158,12 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
                  "-device",
                  std::string("virtserialport,bus=vser0.0,chardev=control,name=") +
                      contract::control_port_name});
+    argv.insert(
+        argv.end(),
+        {"-chardev",
+         "socket,id=exec,path=" + escape_option_value(launch.exec_channel_path) + ",reconnect=1",
+         "-device",
+         std::string("virtserialport,bus=vser0.0,chardev=exec,name=") + contract::exec_port_name});
     for (auto const& port : ports) {
         argv.insert(
             argv.end(),

@@ -42,6 +42,9 @@ struct QemuLaunch {
     std::string status_path;
     // qemu's end of the control port (control_port.hpp), a unix socket it listens on.
     std::string control_socket_path;
+    // The runner's listening socket for the exec port (contract::exec_port_name); qemu
+    // connects to it, and again a second after the runner drops the connection.
+    std::string exec_channel_path;
     // The root share first, then the user's shares.
     std::vector<ShareDevice> shares;
     // user: a virtio-net NIC on qemu's user-mode network (slirp), carrying port_forwards;

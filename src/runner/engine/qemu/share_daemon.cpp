@@ -10,7 +10,7 @@
 #include "base/command.hpp"
 #include "base/fd.hpp"
 #include "runner/engine/qemu/read_only_view.hpp"
-#include "runner/engine/qemu/unix_socket.hpp"
+#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 

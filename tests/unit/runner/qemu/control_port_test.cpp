@@ -7,7 +7,7 @@
 #include "base/temp_dir.hpp"
 #include "contract/guest_protocol.hpp"
 #include "runner/engine/qemu/control_port.hpp"
-#include "runner/engine/qemu/unix_socket.hpp"
+#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 namespace {

@@ -1,4 +1,4 @@
-#include "runner/engine/qemu/unix_socket.hpp"
+#include "runner/unix_socket.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-namespace microvm::runner::qemu {
+namespace microvm::runner {
 
 namespace {
 
@@ -23,7 +23,7 @@ Result<sockaddr_un> unix_address(std::string const& path) {
 
 } // namespace
 
-Result<base::Fd> listen_unix(std::string const& path) {
+Result<base::Fd> listen_unix(std::string const& path, int backlog) {
     sockaddr_un const address = TRY(unix_address(path));
     base::Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!socket) {
@@ -32,8 +32,7 @@ Result<base::Fd> listen_unix(std::string const& path) {
     if (::bind(socket.get(), reinterpret_cast<sockaddr const*>(&address), sizeof(address)) < 0) {
         return fail_errno("bind " + path);
     }
-    // vhost-user has exactly one client: qemu.
-    if (::listen(socket.get(), 1) < 0) {
+    if (::listen(socket.get(), backlog) < 0) {
         return fail_errno("listen " + path);
     }
     return socket;
@@ -57,4 +56,4 @@ Result<base::Fd> connect_unix(std::string const& path, std::chrono::milliseconds
     return socket;
 }
 
-} // namespace microvm::runner::qemu
+} // namespace microvm::runner

@@ -1,0 +1,422 @@
+// Vm::exec(): the client end of the exec channel (contract/exec_channel.hpp) on the VM's exec
+// socket, and the thread that moves the command's streams between the caller's descriptors
+// and that socket.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include <microvm/microvm.hpp>
+
+#include "base/fd.hpp"
+#include "contract/exec_channel.hpp"
+#include "host/microvm/vm_impl.hpp"
+#include "host/state/vm_dir.hpp"
+
+namespace microvm {
+
+namespace {
+
+using contract::ExecFrame;
+using contract::ExecFrameType;
+
+// How long the VM's agent has to start the command: a VM that was just started is still
+// booting (about a second under TCG); one that never answers has no agent.
+constexpr std::chrono::seconds start_timeout{60};
+
+Result<base::Fd> connect_exec_socket(std::filesystem::path const& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::string const text = path.string();
+    if (text.size() >= sizeof(address.sun_path)) {
+        return fail("its exec socket's path is too long for a unix socket: " + text);
+    }
+    std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
+    base::Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!socket) {
+        return fail_errno("socket(AF_UNIX)");
+    }
+    if (::connect(socket.get(), reinterpret_cast<sockaddr const*>(&address), sizeof(address)) !=
+        0) {
+        return fail_errno("connect " + text);
+    }
+    return socket;
+}
+
+Result<void> send_all(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t const n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN) {
+                pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
+                ::poll(&ready, 1, -1);
+                continue;
+            }
+            return fail_errno("send to the exec socket");
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return {};
+}
+
+// Writes to a caller's descriptor, which may be non-blocking. False when it is closed
+// (EPIPE) or broken: the rest of that stream is dropped.
+bool write_out(int fd, std::string_view bytes) {
+    while (!bytes.empty()) {
+        ssize_t const n = ::write(fd, bytes.data(), bytes.size());
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN) {
+                pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
+                ::poll(&ready, 1, -1);
+                continue;
+            }
+            return false;
+        }
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+// Reads one frame, waiting at most until `deadline`.
+Result<ExecFrame> read_frame(int fd, contract::ExecFrameDecoder& decoder,
+                             std::chrono::steady_clock::time_point deadline) {
+    while (true) {
+        if (auto frame = TRY(decoder.next())) {
+            return std::move(*frame);
+        }
+        auto const left = std::chrono::ceil<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        pollfd ready{.fd = fd, .events = POLLIN, .revents = 0};
+        int const polled =
+            ::poll(&ready, 1, static_cast<int>(std::max<long long>(0, left.count())));
+        if (polled < 0 && errno != EINTR) {
+            return fail_errno("poll the exec socket");
+        }
+        if (polled == 0) {
+            return fail("the VM's exec agent did not answer within " +
+                        std::to_string(start_timeout.count()) + " s");
+        }
+        auto space = decoder.space();
+        ssize_t const n = ::recv(fd, space.data(), space.size(), 0);
+        if (n == 0) {
+            return fail("the VM's runner closed the exec socket (the VM is stopping)");
+        }
+        if (n < 0 && errno != EINTR) {
+            return fail_errno("read the exec socket");
+        }
+        decoder.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
+    }
+}
+
+struct Pipe {
+    base::Fd read;
+    base::Fd write;
+};
+
+Result<Pipe> make_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        return fail_errno("pipe2");
+    }
+    return Pipe{base::Fd(fds[0]), base::Fd(fds[1])};
+}
+
+} // namespace
+
+struct ExecProcess::State {
+    base::Fd socket;
+    contract::ExecFrameDecoder decoder;
+    int guest_pid = 0;
+    bool detached = false;
+    // The caller's ends of library-made pipes.
+    base::Fd caller_stdin;
+    base::Fd caller_stdout;
+    base::Fd caller_stderr;
+    // The relay's ends: where stdin is read, and where output goes (-1: dropped).
+    base::Fd own_stdin;
+    base::Fd own_stdout;
+    base::Fd own_stderr;
+    int stdin_source = -1;
+    int stdout_sink = -1;
+    int stderr_sink = -1;
+    // Wakes the relay: close_stdin() or the destructor.
+    base::Fd wake;
+    std::atomic<bool> stdin_close_requested{false};
+    std::atomic<bool> stopping{false};
+    std::mutex send_lock;
+    std::thread relay;
+    std::optional<Result<int>> outcome;
+
+    Result<void> send(std::string const& frame) {
+        std::lock_guard const lock(send_lock);
+        return send_all(socket.get(), frame);
+    }
+
+    void run_relay() {
+        // A caller's pipe that is closed must end that stream, not the caller's process.
+        sigset_t pipe_signal;
+        sigemptyset(&pipe_signal);
+        sigaddset(&pipe_signal, SIGPIPE);
+        ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+        outcome = relay_loop();
+        // The caller's output pipes reach EOF.
+        own_stdout.reset();
+        own_stderr.reset();
+    }
+
+    Result<int> relay_loop() {
+        contract::ExecCredit stdin_credit;
+        bool stdin_open = stdin_source >= 0;
+        while (true) {
+            if (stdin_open && stdin_close_requested) {
+                stdin_open = false;
+                std::string frame;
+                contract::append_exec_frame(frame, ExecFrameType::stdin_close, 0);
+                TRY(send(frame));
+            }
+            pollfd fds[3] = {
+                {socket.get(), POLLIN, 0},
+                {wake.get(), POLLIN, 0},
+                {stdin_open && stdin_credit.available() > 0 ? stdin_source : -1, POLLIN, 0}};
+            if (::poll(fds, 3, -1) < 0 && errno != EINTR) {
+                return fail_errno("poll");
+            }
+            if (stopping) {
+                return fail("the exec session was dropped");
+            }
+            if (fds[1].revents != 0) {
+                std::uint64_t count = 0;
+                (void)::read(wake.get(), &count, sizeof(count));
+            }
+            if (fds[2].revents != 0) {
+                char buffer[contract::max_exec_data_chunk];
+                std::size_t const want =
+                    std::min<std::size_t>(sizeof(buffer), stdin_credit.available());
+                ssize_t const n = ::read(stdin_source, buffer, want);
+                std::string frame;
+                if (n > 0) {
+                    (void)stdin_credit.spend(static_cast<std::size_t>(n));
+                    contract::append_exec_frame(
+                        frame, ExecFrameType::stdin_data, 0,
+                        std::string_view(buffer, static_cast<std::size_t>(n)));
+                } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    stdin_open = false;
+                    contract::append_exec_frame(frame, ExecFrameType::stdin_close, 0);
+                }
+                if (!frame.empty()) {
+                    TRY(send(frame));
+                }
+            }
+            if (fds[0].revents == 0) {
+                continue;
+            }
+            auto space = decoder.space();
+            ssize_t const n = ::recv(socket.get(), space.data(), space.size(), MSG_DONTWAIT);
+            if (n == 0) {
+                return fail("the VM's runner closed the exec session before the command ended "
+                            "(the VM stopped)");
+            }
+            if (n < 0) {
+                if (errno == EAGAIN || errno == EINTR) {
+                    continue;
+                }
+                return fail_errno("read the exec socket");
+            }
+            decoder.commit(static_cast<std::size_t>(n));
+            while (auto frame = TRY(decoder.next())) {
+                switch (frame->type) {
+                case ExecFrameType::stdout_data:
+                case ExecFrameType::stderr_data: {
+                    int& sink =
+                        frame->type == ExecFrameType::stdout_data ? stdout_sink : stderr_sink;
+                    if (sink >= 0 && !write_out(sink, frame->payload)) {
+                        sink = -1;
+                    }
+                    break;
+                }
+                case ExecFrameType::stdin_credit:
+                    TRY(stdin_credit.grant(TRY(contract::exec_frame_u32(*frame))));
+                    break;
+                case ExecFrameType::exited:
+                    return static_cast<int>(TRY(contract::exec_frame_u32(*frame)));
+                case ExecFrameType::failed:
+                    return fail(TRY(contract::decode_exec_failure(frame->payload)).message);
+                default:
+                    return fail(std::string("the runner sent an unexpected ") +
+                                to_string(frame->type) + " frame");
+                }
+            }
+        }
+    }
+
+    void wake_relay() {
+        std::uint64_t const one = 1;
+        (void)::write(wake.get(), &one, sizeof(one));
+    }
+};
+
+ExecProcess::ExecProcess(std::unique_ptr<State> state) : m_state(std::move(state)) {}
+ExecProcess::ExecProcess(ExecProcess&&) noexcept = default;
+ExecProcess& ExecProcess::operator=(ExecProcess&&) noexcept = default;
+
+ExecProcess::~ExecProcess() {
+    if (!m_state || !m_state->relay.joinable()) {
+        return;
+    }
+    // The runner sees the connection go and hangs the command up.
+    m_state->stopping = true;
+    ::shutdown(m_state->socket.get(), SHUT_RDWR);
+    m_state->wake_relay();
+    m_state->relay.join();
+}
+
+int ExecProcess::pid() const {
+    return m_state->guest_pid;
+}
+int ExecProcess::stdin_fd() const {
+    return m_state->caller_stdin.get();
+}
+int ExecProcess::stdout_fd() const {
+    return m_state->caller_stdout.get();
+}
+int ExecProcess::stderr_fd() const {
+    return m_state->caller_stderr.get();
+}
+
+Result<int> ExecProcess::wait() {
+    if (m_state->detached) {
+        return 0;
+    }
+    if (m_state->relay.joinable()) {
+        m_state->relay.join();
+    }
+    return *m_state->outcome;
+}
+
+Result<void> ExecProcess::signal(int signo) {
+    if (signo <= 0 || signo >= NSIG) {
+        return fail("signal " + std::to_string(signo) + " does not exist");
+    }
+    std::string frame;
+    contract::append_exec_frame_u32(frame, ExecFrameType::signal, 0,
+                                    static_cast<std::uint32_t>(signo));
+    return m_state->send(frame);
+}
+
+Result<void> ExecProcess::resize(std::uint16_t rows, std::uint16_t cols) {
+    std::string frame;
+    contract::append_exec_frame(frame, ExecFrameType::resize, 0,
+                                contract::encode_window_size({.rows = rows, .cols = cols}));
+    return m_state->send(frame);
+}
+
+Result<void> ExecProcess::close_stdin() {
+    if (m_state->caller_stdin) {
+        m_state->caller_stdin.reset(); // the relay reads EOF and passes it on
+        return {};
+    }
+    m_state->stdin_close_requested = true;
+    m_state->wake_relay();
+    return {};
+}
+
+Result<ExecProcess> Vm::exec(ExecOptions const& options) const {
+    std::string const what = "exec in vm " + m_impl->name;
+    if (options.command.empty() || options.command.front().empty()) {
+        return std::unexpected(Error::message("no command given").context(what));
+    }
+    auto const info = TRY_CTX(status(), what);
+    if (info.status != VmStatus::running) {
+        return std::unexpected(Error::message("vm " + m_impl->name + " is not running (" +
+                                              to_string(info.status) + ")"));
+    }
+    auto state = std::make_unique<ExecProcess::State>();
+    auto const socket_path =
+        state::VmDir(m_impl->vm_dir).runtime_dir() / contract::exec_socket_name;
+    state->socket = TRY_CTX(connect_exec_socket(socket_path), what);
+
+    contract::ExecRequest const request{
+        .argv = options.command,
+        .env = options.env,
+        .cwd = options.workdir,
+        .user = options.user,
+        .tty = options.tty,
+        .rows = options.rows,
+        .cols = options.cols,
+        .stdin_open = !options.detach && options.stdin_stream.kind != ExecStdio::Kind::closed,
+        .detach = options.detach,
+    };
+    std::string const payload = contract::encode_exec_request(request);
+    if (payload.size() > contract::max_exec_frame_payload) {
+        return std::unexpected(Error::message("the command and its environment take " +
+                                              std::to_string(payload.size()) +
+                                              " bytes; the limit is " +
+                                              std::to_string(contract::max_exec_frame_payload))
+                                   .context(what));
+    }
+    std::string open;
+    contract::append_exec_frame(open, ExecFrameType::open, 0, payload);
+    TRY_CTX(send_all(state->socket.get(), open), what);
+
+    auto const deadline = std::chrono::steady_clock::now() + start_timeout;
+    auto const answer = TRY_CTX(read_frame(state->socket.get(), state->decoder, deadline), what);
+    if (answer.type == ExecFrameType::failed) {
+        return std::unexpected(
+            Error::message(TRY(contract::decode_exec_failure(answer.payload)).message)
+                .context(what));
+    }
+    if (answer.type != ExecFrameType::started) {
+        return std::unexpected(Error::message(std::string("the runner answered with a ") +
+                                              to_string(answer.type) + " frame")
+                                   .context(what));
+    }
+    state->guest_pid = static_cast<int>(TRY(contract::exec_frame_u32(answer)));
+    if (options.detach) {
+        state->detached = true;
+        return ExecProcess(std::move(state));
+    }
+
+    auto stream = [&](ExecStdio const& stdio, bool input, base::Fd& caller, base::Fd& own,
+                      int& endpoint) -> Result<void> {
+        if (stdio.kind == ExecStdio::Kind::fd) {
+            endpoint = stdio.fd;
+        } else if (stdio.kind == ExecStdio::Kind::pipe) {
+            Pipe pipe = TRY(make_pipe());
+            caller = std::move(input ? pipe.write : pipe.read);
+            own = std::move(input ? pipe.read : pipe.write);
+            endpoint = own.get();
+        }
+        return {};
+    };
+    TRY(stream(options.stdin_stream, true, state->caller_stdin, state->own_stdin,
+               state->stdin_source));
+    TRY(stream(options.stdout_stream, false, state->caller_stdout, state->own_stdout,
+               state->stdout_sink));
+    if (!options.tty) {
+        TRY(stream(options.stderr_stream, false, state->caller_stderr, state->own_stderr,
+                   state->stderr_sink));
+    }
+    state->wake = base::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!state->wake) {
+        return fail_errno("eventfd");
+    }
+    ExecProcess::State* raw = state.get();
+    state->relay = std::thread([raw] { raw->run_relay(); });
+    return ExecProcess(std::move(state));
+}
+
+} // namespace microvm

@@ -1,0 +1,471 @@
+#include "runner/exec_relay.hpp"
+
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <deque>
+#include <map>
+#include <thread>
+
+#include "contract/exec_channel.hpp"
+#include "runner/unix_socket.hpp"
+
+namespace microvm::runner {
+
+namespace {
+
+using contract::ExecFrame;
+using contract::ExecFrameType;
+
+// Frames queued for the agent at most before clients stop being read: the one place a guest
+// that never drains its channel could make the relay hold client bytes.
+constexpr std::size_t max_queued_for_agent = 1024 * 1024;
+// Credit goes back once this much is passed on, or when nothing is left to pass on.
+constexpr std::uint32_t credit_batch = contract::exec_window / 4;
+
+struct Client {
+    base::Fd socket;
+    contract::ExecFrameDecoder decoder;
+    bool opened = false;
+    bool started = false;
+    // exited or failed queued: the connection closes once to_client is written.
+    bool ended = false;
+    std::string to_client;
+    // Where each queued data frame ends in the stream to the client, and its data bytes: once
+    // written, they are credited back to the agent.
+    std::deque<std::pair<std::uint64_t, std::uint32_t>> data_ends;
+    std::uint64_t queued_total = 0;
+    std::uint64_t written_total = 0;
+    std::uint32_t output_to_return = 0;
+    contract::ExecCredit agent_output; // what the agent may still send us
+    contract::ExecCredit client_stdin; // what the client may still send us
+    contract::ExecCredit agent_stdin;  // what we may still send the agent
+    std::string stdin_pending;
+    std::uint32_t stdin_to_return = 0;
+    bool close_stdin = false;
+};
+
+} // namespace
+
+struct ExecRelay::State {
+    base::Fd clients_listener;
+    base::Fd agent_listener;
+    base::Fd agent;
+    base::Fd stop;
+    contract::ExecFrameDecoder agent_decoder;
+    std::string to_agent;
+    std::map<std::uint32_t, Client> clients;
+    std::uint32_t next_id = 0;
+    bool unknown_session_logged = false;
+    std::atomic<std::size_t> live{0};
+    std::thread thread;
+
+    void run() {
+        while (true) {
+            std::vector<pollfd> fds = {{stop.get(), POLLIN, 0},
+                                       {clients_listener.get(), POLLIN, 0},
+                                       {agent_listener.get(), POLLIN, 0}};
+            if (agent) {
+                fds.push_back({agent.get(),
+                               static_cast<short>(POLLIN | (to_agent.empty() ? 0 : POLLOUT)), 0});
+            }
+            std::vector<std::uint32_t> order;
+            for (auto& [id, client] : clients) {
+                short events = 0;
+                if (!client.ended && agent && to_agent.size() < max_queued_for_agent) {
+                    events |= POLLIN;
+                }
+                if (!client.to_client.empty()) {
+                    events |= POLLOUT;
+                }
+                fds.push_back({client.socket.get(), events, 0});
+                order.push_back(id);
+            }
+            if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+                spdlog::error("exec relay: poll: {}; exec is no longer served", ::strerror(errno));
+                return;
+            }
+            if (fds[0].revents != 0) {
+                return;
+            }
+            std::size_t next = 3;
+            if (agent) {
+                if ((fds[next].revents & POLLOUT) != 0) {
+                    write_agent();
+                }
+                if ((fds[next].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && agent) {
+                    read_agent();
+                }
+                ++next;
+            }
+            for (std::size_t i = 0; i < order.size(); ++i) {
+                short const revents = fds[next + i].revents;
+                auto const it = clients.find(order[i]);
+                if (it == clients.end()) {
+                    continue;
+                }
+                if ((revents & POLLOUT) != 0) {
+                    write_client(it->first, it->second);
+                }
+                if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                    read_client(it->first, it->second);
+                }
+            }
+            std::erase_if(clients, [](auto const& entry) { return !entry.second.socket; });
+            // Last: a connection accepted now has no slot in this round's poll results.
+            if (fds[1].revents != 0) {
+                accept_client();
+            }
+            if (fds[2].revents != 0) {
+                accept_agent();
+            }
+            live = clients.size();
+        }
+    }
+
+    void accept_client() {
+        base::Fd socket(
+            ::accept4(clients_listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!socket) {
+            return;
+        }
+        if (clients.size() >= contract::max_exec_sessions) {
+            std::string frame;
+            contract::append_exec_frame(
+                frame, ExecFrameType::failed, 0,
+                contract::encode_exec_failure(
+                    {.status = 125,
+                     .message = "the VM has " + std::to_string(contract::max_exec_sessions) +
+                                " exec sessions already, the most it serves at once"}));
+            (void)::send(socket.get(), frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+            return;
+        }
+        do {
+            ++next_id;
+        } while (next_id == 0 || clients.contains(next_id));
+        clients[next_id].socket = std::move(socket);
+    }
+
+    void accept_agent() {
+        base::Fd socket(
+            ::accept4(agent_listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!socket) {
+            return;
+        }
+        if (agent) {
+            drop_agent("the agent connected again");
+        }
+        agent = std::move(socket);
+    }
+
+    // Every session of the channel ends: the stream is out of step or gone.
+    void drop_agent(std::string const& why) {
+        spdlog::warn("exec channel: {}; ending its {} session(s)", why, clients.size());
+        agent.reset();
+        agent_decoder = contract::ExecFrameDecoder();
+        to_agent.clear();
+        unknown_session_logged = false;
+        for (auto& [id, client] : clients) {
+            fail_client(client, "the VM's exec channel closed: " + why);
+        }
+    }
+
+    void send_agent(ExecFrameType type, std::uint32_t id, std::string_view payload = {}) {
+        contract::append_exec_frame(to_agent, type, id, payload);
+    }
+
+    void write_agent() {
+        ssize_t const n =
+            ::send(agent.get(), to_agent.data(), to_agent.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            to_agent.erase(0, static_cast<std::size_t>(n));
+        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            drop_agent(std::string("send: ") + ::strerror(errno));
+        }
+    }
+
+    void read_agent() {
+        auto space = agent_decoder.space();
+        ssize_t const n = ::recv(agent.get(), space.data(), space.size(), MSG_DONTWAIT);
+        if (n == 0) {
+            drop_agent("the VM closed it");
+            return;
+        }
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                drop_agent(std::string("recv: ") + ::strerror(errno));
+            }
+            return;
+        }
+        agent_decoder.commit(static_cast<std::size_t>(n));
+        while (agent) {
+            auto frame = agent_decoder.next();
+            if (!frame) {
+                drop_agent("the guest sent a bad frame: " + frame.error().text());
+                return;
+            }
+            if (!*frame) {
+                return;
+            }
+            from_agent(**frame);
+        }
+    }
+
+    void from_agent(ExecFrame const& frame) {
+        if (!contract::is_agent_frame(frame.type)) {
+            drop_agent(std::string("the guest sent a ") + to_string(frame.type) +
+                       " frame, which only clients send");
+            return;
+        }
+        auto const it = clients.find(frame.session);
+        if (it == clients.end() || !it->second.opened || it->second.ended) {
+            // A session whose client left: its last frames crossed the hangup.
+            if (!unknown_session_logged) {
+                spdlog::debug("exec channel: frames for session {}, which is not open",
+                              frame.session);
+                unknown_session_logged = true;
+            }
+            return;
+        }
+        if (auto handled = session_frame(it->second, frame); !handled) {
+            spdlog::warn("exec session {}: the guest broke the protocol: {}; ending the session",
+                         frame.session, handled.error().text());
+            send_agent(ExecFrameType::hangup, frame.session);
+            fail_client(it->second, "the VM broke the exec protocol: " + handled.error().text());
+        }
+    }
+
+    Result<void> session_frame(Client& client, ExecFrame const& frame) {
+        switch (frame.type) {
+        case ExecFrameType::stdout_data:
+        case ExecFrameType::stderr_data: {
+            TRY(client.agent_output.spend(frame.payload.size()));
+            contract::append_exec_frame(client.to_client, frame.type, 0, frame.payload);
+            client.queued_total += contract::exec_frame_header_size + frame.payload.size();
+            client.data_ends.emplace_back(client.queued_total,
+                                          static_cast<std::uint32_t>(frame.payload.size()));
+            return {};
+        }
+        case ExecFrameType::stdin_credit:
+            TRY(client.agent_stdin.grant(TRY(contract::exec_frame_u32(frame))));
+            forward_stdin(frame.session, client);
+            return {};
+        case ExecFrameType::started:
+            if (client.started) {
+                return fail("a second started frame");
+            }
+            TRY(contract::exec_frame_u32(frame));
+            client.started = true;
+            queue_to_client(client, frame.type, frame.payload);
+            return {};
+        case ExecFrameType::exited: {
+            std::uint32_t const status = TRY(contract::exec_frame_u32(frame));
+            if (status > 255) {
+                return fail("exit status " + std::to_string(status));
+            }
+            queue_to_client(client, frame.type, frame.payload);
+            client.ended = true;
+            return {};
+        }
+        case ExecFrameType::failed: {
+            auto const failure = TRY(contract::decode_exec_failure(frame.payload));
+            queue_to_client(client, frame.type, contract::encode_exec_failure(failure));
+            client.ended = true;
+            return {};
+        }
+        default:
+            return fail(std::string("unexpected ") + to_string(frame.type) + " frame");
+        }
+    }
+
+    void queue_to_client(Client& client, ExecFrameType type, std::string_view payload) {
+        contract::append_exec_frame(client.to_client, type, 0, payload);
+        client.queued_total += contract::exec_frame_header_size + payload.size();
+    }
+
+    void fail_client(Client& client, std::string message) {
+        if (client.ended) {
+            return;
+        }
+        queue_to_client(
+            client, ExecFrameType::failed,
+            contract::encode_exec_failure({.status = 125, .message = std::move(message)}));
+        client.ended = true;
+    }
+
+    void write_client(std::uint32_t id, Client& client) {
+        ssize_t const n = ::send(client.socket.get(), client.to_client.data(),
+                                 client.to_client.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                client_left(id, client);
+            }
+            return;
+        }
+        client.to_client.erase(0, static_cast<std::size_t>(n));
+        client.written_total += static_cast<std::uint64_t>(n);
+        while (!client.data_ends.empty() &&
+               client.data_ends.front().first <= client.written_total) {
+            client.output_to_return += client.data_ends.front().second;
+            client.data_ends.pop_front();
+        }
+        if (client.output_to_return >= credit_batch ||
+            (client.output_to_return > 0 && client.to_client.empty())) {
+            if (!client.ended && agent) {
+                contract::append_exec_frame_u32(to_agent, ExecFrameType::output_credit, id,
+                                                client.output_to_return);
+                (void)client.agent_output.grant(client.output_to_return);
+            }
+            client.output_to_return = 0;
+        }
+        if (client.ended && client.to_client.empty()) {
+            client.socket.reset();
+        }
+    }
+
+    void client_left(std::uint32_t id, Client& client) {
+        if (client.opened && !client.ended && agent) {
+            send_agent(ExecFrameType::hangup, id);
+        }
+        client.socket.reset();
+    }
+
+    void read_client(std::uint32_t id, Client& client) {
+        auto space = client.decoder.space();
+        ssize_t const n = ::recv(client.socket.get(), space.data(), space.size(), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            client_left(id, client);
+            return;
+        }
+        if (n < 0) {
+            return;
+        }
+        client.decoder.commit(static_cast<std::size_t>(n));
+        while (client.socket && !client.ended) {
+            auto frame = client.decoder.next();
+            if (frame && !*frame) {
+                break;
+            }
+            Result<void> handled = frame ? client_frame(id, client, **frame)
+                                         : Result<void>(std::unexpected(frame.error()));
+            if (!handled) {
+                if (client.opened) {
+                    send_agent(ExecFrameType::hangup, id);
+                }
+                fail_client(client, "bad exec request: " + handled.error().text());
+            }
+        }
+        forward_stdin(id, client);
+    }
+
+    Result<void> client_frame(std::uint32_t id, Client& client, ExecFrame const& frame) {
+        if (!client.opened) {
+            if (frame.type != ExecFrameType::open) {
+                return fail(std::string("a session starts with an open frame, not ") +
+                            to_string(frame.type));
+            }
+            client.opened = true;
+            send_agent(ExecFrameType::open, id, frame.payload);
+            return {};
+        }
+        switch (frame.type) {
+        case ExecFrameType::stdin_data:
+            if (client.close_stdin) {
+                return fail("stdin after its end");
+            }
+            TRY(client.client_stdin.spend(frame.payload.size()));
+            client.stdin_pending += frame.payload;
+            return {};
+        case ExecFrameType::stdin_close:
+            client.close_stdin = true;
+            return {};
+        case ExecFrameType::signal:
+            TRY(contract::exec_frame_u32(frame));
+            send_agent(frame.type, id, frame.payload);
+            return {};
+        case ExecFrameType::resize:
+            TRY(contract::decode_window_size(frame.payload));
+            send_agent(frame.type, id, frame.payload);
+            return {};
+        default:
+            return fail(std::string("unexpected ") + to_string(frame.type) + " frame");
+        }
+    }
+
+    // Passes the client's stdin on within the agent's credit, and the credit back to the
+    // client as it goes.
+    void forward_stdin(std::uint32_t id, Client& client) {
+        if (!client.socket || !client.opened || client.ended || !agent) {
+            return;
+        }
+        while (!client.stdin_pending.empty() && client.agent_stdin.available() > 0) {
+            std::size_t const chunk =
+                std::min({client.stdin_pending.size(), std::size_t{client.agent_stdin.available()},
+                          contract::max_exec_data_chunk});
+            send_agent(ExecFrameType::stdin_data, id,
+                       std::string_view(client.stdin_pending).substr(0, chunk));
+            (void)client.agent_stdin.spend(chunk);
+            client.stdin_pending.erase(0, chunk);
+            client.stdin_to_return += static_cast<std::uint32_t>(chunk);
+        }
+        if (client.stdin_to_return >= credit_batch ||
+            (client.stdin_to_return > 0 && client.stdin_pending.empty())) {
+            contract::append_exec_frame_u32(client.to_client, ExecFrameType::stdin_credit, 0,
+                                            client.stdin_to_return);
+            client.queued_total += contract::exec_frame_header_size + 4;
+            (void)client.client_stdin.grant(client.stdin_to_return);
+            client.stdin_to_return = 0;
+        }
+        if (client.close_stdin && client.stdin_pending.empty()) {
+            send_agent(ExecFrameType::stdin_close, id);
+            client.close_stdin = false;
+            // Any later stdin is a protocol error: spend the whole credit.
+            (void)client.client_stdin.spend(client.client_stdin.available());
+        }
+    }
+};
+
+ExecRelay::ExecRelay(ExecRelay&&) noexcept = default;
+ExecRelay& ExecRelay::operator=(ExecRelay&&) noexcept = default;
+
+ExecRelay::~ExecRelay() {
+    if (m_state && m_state->thread.joinable()) {
+        std::uint64_t const one = 1;
+        (void)::write(m_state->stop.get(), &one, sizeof(one));
+        m_state->thread.join();
+    }
+}
+
+Result<ExecRelay> ExecRelay::start(ExecRelaySetup setup) {
+    auto state = std::make_unique<State>();
+    state->clients_listener = std::move(setup.clients);
+    state->agent_listener = std::move(setup.agent);
+    state->stop = base::Fd(::eventfd(0, EFD_CLOEXEC));
+    if (!state->stop) {
+        return fail_errno("eventfd");
+    }
+    State* raw = state.get();
+    state->thread = std::thread([raw] { raw->run(); });
+    ExecRelay relay;
+    relay.m_state = std::move(state);
+    return relay;
+}
+
+std::size_t ExecRelay::live_sessions() const {
+    return m_state ? m_state->live.load() : 0;
+}
+
+Result<base::Fd> listen_exec_socket(std::string const& path) {
+    base::Fd socket = TRY(listen_unix(path, 16));
+    // The directory is 0700 already; the mode says the same to anyone who looks.
+    if (::chmod(path.c_str(), 0600) != 0) {
+        return fail_errno("chmod " + path);
+    }
+    return socket;
+}
+
+} // namespace microvm::runner

@@ -1,0 +1,56 @@
+// The runner's exec relay: serves the VM's exec socket (one connection per session) and
+// carries every session over the one channel to microvm-init's exec agent
+// (contract/exec_channel.hpp), in a thread of its own.
+//
+// The agent's end is hostile. Whatever it sends costs the relay bounded memory: per session at
+// most exec_window bytes of output for a client that does not read (the agent may send only
+// what the relay granted, and the relay grants only what the client took), per channel one
+// frame being decoded, and a bounded queue towards the agent (clients are not read while it is
+// full). Frames for sessions the relay does not know are dropped; data beyond its credit, or a
+// second "started", ends that session; a stream that does not decode ends the channel, and
+// the agent may connect again. Each such end is one line in runner.log. Nothing the agent
+// sends reaches anything but the client of the session it names.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "base/error.hpp"
+#include "base/fd.hpp"
+
+namespace microvm::runner {
+
+struct ExecRelaySetup {
+    // Listening: exec clients (the VM's exec socket, mode 0600 in a 0700 directory).
+    base::Fd clients;
+    // Listening: the agent's channel (qemu connects here for the exec port, libkrun for the
+    // vsock port). A new connection replaces the current one.
+    base::Fd agent;
+};
+
+class ExecRelay {
+public:
+    static Result<ExecRelay> start(ExecRelaySetup setup);
+
+    ExecRelay() = default;
+    ExecRelay(ExecRelay&&) noexcept;
+    ExecRelay& operator=(ExecRelay&&) noexcept;
+    ExecRelay(ExecRelay const&) = delete;
+    ExecRelay& operator=(ExecRelay const&) = delete;
+    // Stops the thread and closes every connection: clients see their session end.
+    ~ExecRelay();
+
+    // Sessions whose client is connected.
+    std::size_t live_sessions() const;
+
+    struct State;
+
+private:
+    std::unique_ptr<State> m_state;
+};
+
+// Listens on `path` for exec clients with the mode 0600.
+Result<base::Fd> listen_exec_socket(std::string const& path);
+
+} // namespace microvm::runner
