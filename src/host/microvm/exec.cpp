@@ -182,11 +182,15 @@ struct ExecProcess::State {
         contract::ExecCredit stdin_credit;
         bool stdin_open = stdin_source >= 0;
         while (true) {
+            // First: what the first read after "started" brought may be the whole session.
+            if (auto const ended = TRY(handle_frames(stdin_credit))) {
+                return *ended;
+            }
             if (stdin_open && stdin_close_requested) {
                 stdin_open = false;
                 std::string frame;
                 contract::append_exec_frame(frame, ExecFrameType::stdin_close, 0);
-                TRY(send(frame));
+                (void)send(frame);
             }
             pollfd fds[3] = {
                 {socket.get(), POLLIN, 0},
@@ -217,8 +221,9 @@ struct ExecProcess::State {
                     stdin_open = false;
                     contract::append_exec_frame(frame, ExecFrameType::stdin_close, 0);
                 }
-                if (!frame.empty()) {
-                    TRY(send(frame));
+                // A runner that has closed the session has its end queued: read on for it.
+                if (!frame.empty() && !send(frame)) {
+                    stdin_open = false;
                 }
             }
             if (fds[0].revents == 0) {
@@ -237,30 +242,34 @@ struct ExecProcess::State {
                 return fail_errno("read the exec socket");
             }
             decoder.commit(static_cast<std::size_t>(n));
-            while (auto frame = TRY(decoder.next())) {
-                switch (frame->type) {
-                case ExecFrameType::stdout_data:
-                case ExecFrameType::stderr_data: {
-                    int& sink =
-                        frame->type == ExecFrameType::stdout_data ? stdout_sink : stderr_sink;
-                    if (sink >= 0 && !write_out(sink, frame->payload)) {
-                        sink = -1;
-                    }
-                    break;
+        }
+    }
+
+    // Handles the frames decoded so far; the outcome once one ends the session.
+    Result<std::optional<int>> handle_frames(contract::ExecCredit& stdin_credit) {
+        while (auto frame = TRY(decoder.next())) {
+            switch (frame->type) {
+            case ExecFrameType::stdout_data:
+            case ExecFrameType::stderr_data: {
+                int& sink = frame->type == ExecFrameType::stdout_data ? stdout_sink : stderr_sink;
+                if (sink >= 0 && !write_out(sink, frame->payload)) {
+                    sink = -1;
                 }
-                case ExecFrameType::stdin_credit:
-                    TRY(stdin_credit.grant(TRY(contract::exec_frame_u32(*frame))));
-                    break;
-                case ExecFrameType::exited:
-                    return static_cast<int>(TRY(contract::exec_frame_u32(*frame)));
-                case ExecFrameType::failed:
-                    return fail(TRY(contract::decode_exec_failure(frame->payload)).message);
-                default:
-                    return fail(std::string("the runner sent an unexpected ") +
-                                to_string(frame->type) + " frame");
-                }
+                break;
+            }
+            case ExecFrameType::stdin_credit:
+                TRY(stdin_credit.grant(TRY(contract::exec_frame_u32(*frame))));
+                break;
+            case ExecFrameType::exited:
+                return static_cast<int>(TRY(contract::exec_frame_u32(*frame)));
+            case ExecFrameType::failed:
+                return fail(TRY(contract::decode_exec_failure(frame->payload)).message);
+            default:
+                return fail(std::string("the runner sent an unexpected ") + to_string(frame->type) +
+                            " frame");
             }
         }
+        return std::nullopt;
     }
 
     void wake_relay() {
