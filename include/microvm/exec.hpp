@@ -65,6 +65,16 @@ struct ExecOptions {
     bool detach = false;
 };
 
+struct AttachOptions {
+    ExecStdio stdin_stream;
+    ExecStdio stdout_stream;
+    std::uint16_t rows = 0;
+    std::uint16_t cols = 0;
+    // Bytes that, typed in this order on stdin, detach instead of reaching the workload
+    // (podman's default is ctrl-p ctrl-q: "\x10\x11"); empty: none.
+    std::string detach_keys;
+};
+
 // A command running in a VM. Move-only. Dropping it before wait() has returned hangs the
 // command up: it gets SIGHUP, then SIGKILL after a grace period, as a process whose terminal
 // went away.
@@ -98,6 +108,8 @@ public:
     // Ends the command's stdin once what was read so far is delivered (for a pipe: closes the
     // caller's end).
     Result<void> close_stdin();
+    // For an attach: wait() returned because the detach keys were typed.
+    bool detached() const;
 
 private:
     std::unique_ptr<State> m_state;

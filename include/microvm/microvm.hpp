@@ -85,6 +85,9 @@ struct VmInfo {
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
     // RunOptions::auto_remove: the VM's directory goes when it exits.
     bool auto_remove = false;
+    // RunOptions::interactive and tty: the workload can be attached to (Vm::attach()).
+    bool interactive = false;
+    bool tty = false;
     // The VM's directory (<data dir>/vms/<name>).
     std::filesystem::path data_dir;
 };
@@ -149,6 +152,13 @@ public:
     // with a message when the VM is not running, when it cannot run the command as asked (a
     // user the VM does not have), or when its exec agent does not answer.
     Result<ExecProcess> exec(ExecOptions const& options) const;
+    // Connects to the VM's workload, when it was started with RunOptions::interactive or tty:
+    // stdin_stream feeds its stdin, and with a terminal stdout_stream gets the terminal's
+    // output (the first attach also what was written before it) and rows/cols size it.
+    // One client at a time. The ExecProcess's wait() returns 0 when the workload's terminal
+    // closes or the VM ends, or when detach_keys were typed (detached() then says so); the
+    // workload's exit status is Vm::wait()'s. Dropping it detaches, leaving the VM running.
+    Result<ExecProcess> attach(AttachOptions const& options) const;
     // Stops the VM and deletes its directory: state, logs, writable layer (never the source
     // root file system, never the image cache).
     Result<void> remove();

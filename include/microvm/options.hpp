@@ -100,6 +100,11 @@ struct RunOptions {
     std::vector<std::string> env;
     // Replace the image's working directory when set.
     std::optional<std::string> workdir;
+    // `-i`: the workload's stdin stays open for Vm::attach() (else it is /dev/null).
+    bool interactive = false;
+    // `-t`: the workload runs on a pseudo-terminal in the guest (a shell gets job control);
+    // Vm::attach() connects to it, and its output is also logged to the stdout log.
+    bool tty = false;
     BackendKind backend = BackendKind::qemu;
     // Images: when to go to the registry, and the platform ("os/arch[/variant]") to pick from
     // a multi-platform image; empty means this machine's.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/attach_command.hpp"
 #include "cli/exec_command.hpp"
 #include "cli/image_prune_command.hpp"
 #include "cli/images_command.hpp"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
         {"logs", add_logs_command(app)},
         {"inspect", add_inspect_command(app)},
         {"exec", add_exec_command(app, exec_command)},
+        {"attach", add_attach_command(app)},
     };
 
     std::vector<std::string> args(argv + 1, argv + argc);

@@ -1,14 +1,12 @@
 #include "cli/exec_command.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <iostream>
-#include <thread>
 
 #include <microvm/microvm.hpp>
 
+#include "cli/signal_forwarder.hpp"
 #include "cli/terminal.hpp"
 
 namespace microvm::cli {
@@ -24,53 +22,6 @@ struct ExecArgs {
     std::vector<std::string> env;
     std::string workdir;
     std::string user;
-};
-
-// The signals `microvm exec` passes on to the command rather than dying of, and the one that
-// says the terminal was resized.
-constexpr int forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
-sigset_t handled_signals() {
-    sigset_t set;
-    sigemptyset(&set);
-    for (int signo : forwarded_signals) {
-        sigaddset(&set, signo);
-    }
-    sigaddset(&set, SIGWINCH);
-    return set;
-}
-
-// Passes signals and resizes on while the command runs. The signals are blocked in every
-// thread (the mask is set before any starts), so only this thread takes them.
-class SignalForwarder {
-public:
-    SignalForwarder(ExecProcess& process, bool tty)
-        : m_thread([this, &process, tty] { forward(process, tty); }) {}
-    SignalForwarder(SignalForwarder const&) = delete;
-    SignalForwarder& operator=(SignalForwarder const&) = delete;
-    ~SignalForwarder() {
-        m_stop = true;
-        m_thread.join();
-    }
-
-private:
-    void forward(ExecProcess& process, bool tty) {
-        sigset_t const set = handled_signals();
-        timespec const tick{.tv_sec = 0, .tv_nsec = 100'000'000};
-        while (!m_stop) {
-            int const signo = ::sigtimedwait(&set, nullptr, &tick);
-            if (signo == SIGWINCH) {
-                if (auto const size = terminal_size(STDIN_FILENO); size && tty) {
-                    (void)process.resize(size->rows, size->cols);
-                }
-            } else if (signo > 0) {
-                (void)process.signal(signo);
-            }
-        }
-    }
-
-    std::atomic<bool> m_stop{false};
-    std::thread m_thread;
 };
 
 Result<int> run_exec(ExecArgs const& args) {
@@ -95,14 +46,8 @@ Result<int> run_exec(ExecArgs const& args) {
             options.cols = size->cols;
         }
     }
-    sigset_t const set = handled_signals();
-    sigset_t previous;
-    ::pthread_sigmask(SIG_BLOCK, &set, &previous);
-    struct RestoreMask {
-        sigset_t mask;
-        ~RestoreMask() { ::pthread_sigmask(SIG_SETMASK, &mask, nullptr); }
-    } const restore{previous};
-
+    // Before the relay thread starts, so that it inherits the mask.
+    BlockedSignals const blocked;
     auto process = TRY(vm.exec(options));
     if (args.detach) {
         return 0;
@@ -113,7 +58,7 @@ Result<int> run_exec(ExecArgs const& args) {
         raw.emplace(TRY(RawTerminal::enter(STDIN_FILENO)));
     }
     Result<int> status = [&] {
-        SignalForwarder const forwarder(process, args.tty);
+        SignalForwarder const forwarder(process, {.signals = true, .resize = args.tty});
         return process.wait();
     }();
     raw.reset();

@@ -10,6 +10,7 @@
 
 #include <microvm/microvm.hpp>
 
+#include "cli/attach_command.hpp"
 #include "cli/mount_spec.hpp"
 #include "cli/network_options.hpp"
 
@@ -33,6 +34,10 @@ struct RunArgs {
     bool allow_guest_only_readonly = false;
     // -d: print the name and leave the VM running once it has started.
     bool detach = false;
+    // -i, -t: the workload's stdin, a terminal; attached to at once unless -d.
+    bool interactive = false;
+    bool tty = false;
+    std::string detach_keys = default_detach_keys;
     // --rm: remove the VM when it ends (a foreground run always does after a normal end).
     bool remove = false;
     NetworkArgs network;
@@ -100,6 +105,8 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
         image = *rest++;
     }
     options.command.assign(rest, positional.end());
+    options.interactive = args.interactive;
+    options.tty = args.tty;
     return options;
 }
 
@@ -150,7 +157,18 @@ Result<int> run_verb(RunArgs const& args) {
     if (args.detach) {
         return run_detached(vm);
     }
-    auto status = vm.follow(STDOUT_FILENO, STDERR_FILENO);
+    Result<int> status = 0;
+    if (args.interactive || args.tty) {
+        auto const keys = TRY_CTX(parse_detach_keys(args.detach_keys), "--detach-keys");
+        auto const end = attach_user(vm, args.interactive, args.tty, keys);
+        if (end && *end == AttachEnd::detached) {
+            std::cout << vm.name() << std::endl;
+            return 0; // the VM runs on, as after run -d
+        }
+        status = end ? vm.wait() : Result<int>(std::unexpected(end.error()));
+    } else {
+        status = vm.follow(STDOUT_FILENO, STDERR_FILENO);
+    }
     if (!status) {
         // Keep the VM's directory: its logs say what went wrong.
         return std::unexpected(
@@ -214,6 +232,11 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
     add_network_options(*run, args->network);
     run->add_flag("-d,--detach", args->detach,
                   "Run in the background: print the VM's name once it has started");
+    run->add_flag("-i,--interactive", args->interactive,
+                  "Keep the workload's stdin open and pass this one to it");
+    run->add_flag("-t,--tty", args->tty, "Give the workload a pseudo-terminal in the VM");
+    run->add_option("--detach-keys", args->detach_keys,
+                    "Keys that detach from -it, leaving the VM running (default ctrl-p,ctrl-q)");
     run->add_flag("--rm", args->remove,
                   "Remove the VM when it ends (what a foreground run does after a normal end)");
     run->add_flag("--allow-guest-only-readonly", args->allow_guest_only_readonly,

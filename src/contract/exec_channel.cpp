@@ -170,6 +170,9 @@ std::string encode_exec_request(ExecRequest const& request) {
     if (request.detach) {
         out["detach"] = true;
     }
+    if (request.attach) {
+        out["attach"] = true;
+    }
     // Bytes that are not UTF-8 become U+FFFD rather than an exception out of the library.
     return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -181,9 +184,11 @@ Result<ExecRequest> decode_exec_request(std::string_view text) {
     }
     TRY(expect_object(root, "exec request"));
     ExecRequest request;
+    TRY(read_bool(root, "attach", "attach", request.attach));
     TRY(read_strings_bounded(root, "argv", request.argv));
-    if (request.argv.empty() || request.argv.front().empty()) {
-        return fail("argv must name a command");
+    if (request.attach ? !request.argv.empty()
+                       : request.argv.empty() || request.argv.front().empty()) {
+        return fail(request.attach ? "argv must be empty to attach" : "argv must name a command");
     }
     TRY(read_strings_bounded(root, "env", request.env));
     for (std::size_t i = 0; i < request.env.size(); ++i) {

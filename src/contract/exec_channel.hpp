@@ -122,7 +122,16 @@ struct ExecRequest {
     // The process runs on without the client: stdio is /dev/null, and the client's going away
     // does not hang it up. The session ends once it has started.
     bool detach = false;
+    // No new process: the session attaches to the VM's workload, when it was started with
+    // GuestConfig::interactive or tty (argv is then empty). One client at a time; its going
+    // away detaches it and leaves the workload alone. Its stdin goes to the workload's; with
+    // a terminal, the terminal's output comes back (the first attach also gets what was
+    // written before it, up to max_attach_replay bytes); rows and cols resize it.
+    bool attach = false;
 };
+
+// What the agent keeps of a workload terminal's output until the first client attaches.
+inline constexpr std::size_t max_attach_replay = 64 * 1024;
 
 std::string encode_exec_request(ExecRequest const& request);
 // Errors name the field ("argv[2] must be a string", "argv must not be empty").

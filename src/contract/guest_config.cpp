@@ -155,6 +155,8 @@ Result<GuestConfig> read_config(json const& doc) {
     config.network = TRY(read_network(doc));
     TRY(read_optional_u32(doc, "share_uid", "share_uid", config.share_uid));
     TRY(read_optional_u32(doc, "share_gid", "share_gid", config.share_gid));
+    TRY(read_bool(doc, "interactive", "interactive", config.interactive));
+    TRY(read_bool(doc, "tty", "tty", config.tty));
     return config;
 }
 
@@ -239,6 +241,12 @@ std::string serialize(GuestConfig const& config) {
     }
     if (config.share_gid) {
         doc["share_gid"] = *config.share_gid;
+    }
+    if (config.interactive) {
+        doc["interactive"] = true;
+    }
+    if (config.tty) {
+        doc["tty"] = true;
     }
     return doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }

@@ -69,6 +69,12 @@ struct GuestConfig {
     // Owner of read-write shares after mounting (go-microvm's OverrideUID/GID); unset: untouched.
     std::optional<std::uint32_t> share_uid;
     std::optional<std::uint32_t> share_gid;
+    // The workload's stdin stays open for a client that attaches over the exec channel
+    // (`run -i`); omitted when false.
+    bool interactive = false;
+    // The workload runs on a pseudo-terminal that the exec channel attaches to (`run -t`): its
+    // output goes to the terminal's reader, and from there to the stdout log; omitted when false.
+    bool tty = false;
 
     friend bool operator==(GuestConfig const&, GuestConfig const&) = default;
 };

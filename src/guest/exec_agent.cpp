@@ -50,12 +50,23 @@ struct Session {
     std::optional<int> status;
     // The client went away: output is read and dropped, SIGKILL at kill_at.
     bool hung_up = false;
+    // The VM's workload, which clients attach to: no process of the agent's, and a client's
+    // going away only detaches it.
+    bool is_main = false;
     std::optional<Clock::time_point> kill_at;
 };
 
 class Agent {
 public:
-    explicit Agent(ExecAgentSetup setup) : m_setup(std::move(setup)) {}
+    explicit Agent(ExecAgentSetup setup) : m_setup(std::move(setup)) {
+        if (m_setup.main) {
+            m_main.emplace();
+            m_main->is_main = true;
+            m_main->tty = m_setup.main->tty;
+            m_main->input = std::move(m_setup.main->input);
+            m_main->output = std::move(m_setup.main->output);
+        }
+    }
 
     Result<void> run() {
         sigset_t mask;
@@ -94,7 +105,7 @@ private:
         // instead of being polled.
         fds.push_back({m_host_disconnected ? -1 : m_setup.channel.get(), channel_events, 0});
         fds.push_back({m_children.get(), POLLIN, 0});
-        for (auto& [id, session] : m_sessions) {
+        auto watch = [&](Session const& session) {
             if (may_read_output(session)) {
                 for (auto const* fd : {&session.output, &session.errors}) {
                     if (*fd) {
@@ -105,6 +116,12 @@ private:
             if (session.input && !session.stdin_pending.empty()) {
                 fds.push_back({session.input.get(), POLLOUT, 0});
             }
+        };
+        for (auto const& [id, session] : m_sessions) {
+            watch(session);
+        }
+        if (m_main) {
+            watch(*m_main);
         }
         int timeout = -1;
         if (m_host_disconnected) {
@@ -187,6 +204,7 @@ private:
         for (auto& [id, session] : m_sessions) {
             hang_up(session);
         }
+        detach();
     }
 
     void send(ExecFrameType type, std::uint32_t session, std::string_view payload = {}) {
@@ -208,6 +226,14 @@ private:
         }
         if (frame.type == ExecFrameType::open) {
             open_session(frame);
+            return;
+        }
+        if (m_attached && *m_attached == frame.session) {
+            if (auto handled = handle_session_frame(*m_main, frame); !handled) {
+                log("exec session " + std::to_string(frame.session) +
+                    " (attached): " + handled.error().text() + "; detaching it");
+                detach();
+            }
             return;
         }
         auto const it = m_sessions.find(frame.session);
@@ -234,6 +260,10 @@ private:
         auto const request = contract::decode_exec_request(frame.payload);
         if (!request) {
             send_failure(frame.session, "bad exec request: " + request.error().text());
+            return;
+        }
+        if (request->attach) {
+            attach(frame.session, *request);
             return;
         }
         auto spec = exec_workload(*request, m_setup.defaults, m_setup.root);
@@ -279,7 +309,7 @@ private:
             if (signo == 0 || signo >= static_cast<std::uint32_t>(NSIG)) {
                 return fail("signal " + std::to_string(signo) + " does not exist");
             }
-            if (!session.status) {
+            if (!session.status && !session.is_main) {
                 ::kill(session.pid, static_cast<int>(signo));
             }
             return {};
@@ -296,7 +326,11 @@ private:
         case ExecFrameType::output_credit:
             return session.output_credit.grant(TRY(contract::exec_frame_u32(frame)));
         case ExecFrameType::hangup:
-            hang_up(session);
+            if (session.is_main) {
+                detach();
+            } else {
+                hang_up(session);
+            }
             return {};
         default:
             return fail(std::string("unexpected ") + to_string(frame.type) + " frame");
@@ -304,6 +338,9 @@ private:
     }
 
     void return_stdin_credit(std::uint32_t id, Session& session) {
+        if (session.is_main && !m_attached) {
+            return; // nobody to return it to; an attach starts with a fresh window
+        }
         if (session.stdin_to_return == 0 ||
             (session.stdin_to_return < credit_batch && !session.stdin_pending.empty())) {
             return;
@@ -328,8 +365,15 @@ private:
         }
     }
 
+    // Read without credit: a hung-up session's output (dropped), and the workload's terminal
+    // while nobody is attached (into the log and the replay), so it never blocks on a terminal
+    // nobody reads.
+    bool reads_freely(Session const& session) const {
+        return session.hung_up || (session.is_main && !m_attached);
+    }
+
     bool may_read_output(Session const& session) const {
-        return session.hung_up ||
+        return reads_freely(session) ||
                (session.output_credit.available() > 0 && m_to_host.size() < max_pending_to_host);
     }
 
@@ -368,6 +412,11 @@ private:
                 ++it;
             }
         }
+        if (m_main) {
+            std::uint32_t const id = m_attached.value_or(0);
+            pump_stdin(id, *m_main);
+            pump_output(id, *m_main, m_main->output, ExecFrameType::stdout_data);
+        }
     }
 
     void pump_stdin(std::uint32_t id, Session& session) {
@@ -400,14 +449,18 @@ private:
         char buffer[contract::max_exec_data_chunk];
         while (fd && may_read_output(session)) {
             std::size_t const want =
-                session.hung_up
+                reads_freely(session)
                     ? sizeof(buffer)
                     : std::min<std::size_t>(sizeof(buffer), session.output_credit.available());
             ssize_t const n = ::read(fd.get(), buffer, want);
             if (n > 0) {
-                if (!session.hung_up) {
-                    (void)session.output_credit.spend(static_cast<std::size_t>(n));
-                    send(type, id, std::string_view(buffer, static_cast<std::size_t>(n)));
+                std::string_view const bytes(buffer, static_cast<std::size_t>(n));
+                if (session.is_main) {
+                    keep_main_output(bytes);
+                }
+                if (!reads_freely(session)) {
+                    (void)session.output_credit.spend(bytes.size());
+                    send(type, id, bytes);
                 }
                 continue;
             }
@@ -418,8 +471,74 @@ private:
             // has ended: what a background process it left behind writes later is not waited for.
             if (n == 0 || errno != EAGAIN || session.status) {
                 fd.reset();
+                if (session.is_main && m_attached) {
+                    // The workload's terminal is gone; its status is the VM's to report.
+                    send_u32(ExecFrameType::exited, *m_attached, 0);
+                    m_attached.reset();
+                }
             }
             return;
+        }
+    }
+
+    void attach(std::uint32_t id, contract::ExecRequest const& request) {
+        if (!m_main) {
+            send_failure(id, "the VM's workload was not started to be attached to (run -i or -t)");
+            return;
+        }
+        if (m_attached) {
+            send_failure(id, "another client is attached to the VM's workload");
+            return;
+        }
+        if (m_main->tty && !m_main->output) {
+            send_failure(id, "the VM's workload has closed its terminal");
+            return;
+        }
+        m_attached = id;
+        m_main->output_credit = contract::ExecCredit();
+        m_main->stdin_allowance = contract::ExecCredit();
+        m_main->stdin_pending.clear();
+        m_main->stdin_to_return = 0;
+        if (m_main->tty && request.rows != 0 && request.cols != 0) {
+            winsize const ws{
+                .ws_row = request.rows, .ws_col = request.cols, .ws_xpixel = 0, .ws_ypixel = 0};
+            ::ioctl(m_main->output.get(), TIOCSWINSZ, &ws);
+        }
+        send_u32(ExecFrameType::started, id, 0);
+        // What the workload wrote before anyone attached (a shell's first prompt) goes to the
+        // first client; it fits in the window.
+        for (std::size_t offset = 0; offset < m_replay.size();
+             offset += contract::max_exec_data_chunk) {
+            auto const chunk =
+                std::string_view(m_replay).substr(offset, contract::max_exec_data_chunk);
+            (void)m_main->output_credit.spend(chunk.size());
+            send(ExecFrameType::stdout_data, id, chunk);
+        }
+        m_replay.clear();
+        m_replay.shrink_to_fit();
+        m_ever_attached = true;
+    }
+
+    void detach() { m_attached.reset(); }
+
+    // The workload's terminal output: always to the stdout log, and kept for the first attach.
+    void keep_main_output(std::string_view bytes) {
+        if (!m_ever_attached) {
+            m_replay.append(bytes);
+            if (m_replay.size() > contract::max_attach_replay) {
+                m_replay.erase(0, m_replay.size() - contract::max_attach_replay);
+            }
+        }
+        int const log_fd = m_setup.main->log_fd;
+        while (log_fd >= 0 && !bytes.empty()) {
+            ssize_t const n = ::write(log_fd, bytes.data(), bytes.size());
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                return; // the log misses it; an attached client still gets it
+            }
+            bytes.remove_prefix(static_cast<std::size_t>(n));
         }
     }
 
@@ -438,6 +557,11 @@ private:
     contract::ExecFrameDecoder m_decoder;
     std::string m_to_host;
     std::map<std::uint32_t, Session> m_sessions;
+    // The VM's workload, when it was started to be attached to, and the session attached now.
+    std::optional<Session> m_main;
+    std::optional<std::uint32_t> m_attached;
+    std::string m_replay;
+    bool m_ever_attached = false;
     // Set by host_went_away(); handled once per loop.
     bool m_host_gone = false;
     // The port's host end is closed (POLLHUP): poll again after reconnect_poll.
@@ -450,7 +574,48 @@ Result<void> serve_exec_channel(ExecAgentSetup setup) {
     return Agent(std::move(setup)).run();
 }
 
-pid_t start_exec_agent(ExecDefaults defaults) {
+Result<std::optional<MainStdio>> make_main_stdio(contract::GuestConfig const& config) {
+    if (config.tty) {
+        auto terminal = TRY(open_exec_terminal(0, 0));
+        return MainStdio{.tty = true,
+                         .workload_side = std::move(terminal.slave),
+                         .agent_side = std::move(terminal.master)};
+    }
+    if (config.interactive) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) {
+            return fail_errno("pipe2 (the workload's stdin)");
+        }
+        return MainStdio{
+            .tty = false, .workload_side = base::Fd(fds[0]), .agent_side = base::Fd(fds[1])};
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+// The agent's hold on the workload: the master twice (input and output) for a terminal.
+Result<MainAttach> agent_hold(MainStdio& main, int log_fd) {
+    MainAttach attach{.tty = main.tty, .input = {}, .output = {}, .log_fd = log_fd};
+    int const flags = ::fcntl(main.agent_side.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(main.agent_side.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
+        return fail_errno("fcntl(O_NONBLOCK)");
+    }
+    if (main.tty) {
+        attach.input = base::Fd(::fcntl(main.agent_side.get(), F_DUPFD_CLOEXEC, 0));
+        if (!attach.input) {
+            return fail_errno("dup the workload's terminal");
+        }
+        attach.output = std::move(main.agent_side);
+    } else {
+        attach.input = std::move(main.agent_side);
+    }
+    return attach;
+}
+
+} // namespace
+
+pid_t start_exec_agent(ExecDefaults defaults, std::optional<MainStdio>& main, int log_fd) {
     auto const ports = discover_ports("/sys/class/virtio-ports", "/dev");
     auto const port = ports.find(contract::exec_port_name);
     if (port == ports.end()) {
@@ -470,7 +635,20 @@ pid_t start_exec_agent(ExecDefaults defaults) {
         return -1;
     }
     if (pid > 0) {
+        if (main) {
+            main->agent_side.reset(); // else the workload's stdin would never end
+        }
         return pid;
+    }
+    std::optional<MainAttach> attach;
+    if (main) {
+        main->workload_side.reset();
+        auto held = agent_hold(*main, log_fd);
+        if (!held) {
+            log("exec agent: " + held.error().text() + "; the workload cannot be attached to");
+        } else {
+            attach = std::move(*held);
+        }
     }
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
         ::signal(sig, SIG_DFL);
@@ -481,7 +659,8 @@ pid_t start_exec_agent(ExecDefaults defaults) {
     auto served = serve_exec_channel({.channel = std::move(channel),
                                       .end = ChannelEnd::reconnects,
                                       .defaults = std::move(defaults),
-                                      .root = std::move(root)});
+                                      .root = std::move(root),
+                                      .main = std::move(attach)});
     if (!served) {
         log("exec agent: " + served.error().text());
     }

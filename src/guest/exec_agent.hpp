@@ -8,9 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "contract/guest_config.hpp"
 #include "guest/exec_session.hpp"
 
 namespace microvm::guest {
@@ -23,11 +25,34 @@ enum class ChannelEnd { reconnects, final };
 // How long a session's process group has between SIGHUP (its client went away) and SIGKILL.
 inline constexpr std::chrono::milliseconds exec_hangup_grace{2000};
 
+// The workload's stdio when it was started to be attached to (GuestConfig::interactive, tty).
+struct MainStdio {
+    bool tty = false;
+    // The workload's end: a terminal's slave (its stdin, stdout and stderr, and its controlling
+    // terminal), or the read end of its stdin pipe.
+    base::Fd workload_side;
+    // The agent's end: the terminal's master, or the stdin pipe's write end.
+    base::Fd agent_side;
+};
+
+// Makes the workload's terminal or stdin pipe when the config asks for one; std::nullopt
+// otherwise.
+Result<std::optional<MainStdio>> make_main_stdio(contract::GuestConfig const& config);
+
+// What the agent holds of the workload.
+struct MainAttach {
+    bool tty = false;
+    base::Fd input;  // where an attached client's stdin goes
+    base::Fd output; // the terminal's output (tty only)
+    int log_fd = -1; // where the terminal's output is logged (the stdout port)
+};
+
 struct ExecAgentSetup {
     base::Fd channel; // connected, read-write
     ChannelEnd end = ChannelEnd::final;
     ExecDefaults defaults;
     base::Fd root; // the VM's "/", where users are looked up
+    std::optional<MainAttach> main;
 };
 
 // Serves the channel until it ends (ChannelEnd::final) or fails. Blocks SIGCHLD and ignores
@@ -36,7 +61,9 @@ Result<void> serve_exec_channel(ExecAgentSetup setup);
 
 // Forks the agent as a child of the caller (microvm-init) with default dispositions for the
 // termination signals, so that ending the VM's processes ends it too. The port is found by
-// name among the virtio-serial ports; without it, no agent (logged). Returns its pid or -1.
-pid_t start_exec_agent(ExecDefaults defaults);
+// name among the virtio-serial ports; without it, no agent (logged), and a workload started
+// to be attached to gets no client. `main`'s agent side goes to the agent, the caller keeps
+// the workload side; `log_fd` is where a terminal's output is logged. Returns the pid or -1.
+pid_t start_exec_agent(ExecDefaults defaults, std::optional<MainStdio>& main, int log_fd);
 
 } // namespace microvm::guest

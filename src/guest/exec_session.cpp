@@ -55,12 +55,9 @@ Result<Pipe> make_pipe() {
     return Pipe{base::Fd(fds[0]), base::Fd(fds[1])};
 }
 
-struct Terminal {
-    base::Fd master;
-    base::Fd slave;
-};
+} // namespace
 
-Result<Terminal> open_terminal(std::uint16_t rows, std::uint16_t cols) {
+Result<ExecTerminal> open_exec_terminal(std::uint16_t rows, std::uint16_t cols) {
     base::Fd master(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!master) {
         return fail_errno("posix_openpt");
@@ -80,8 +77,10 @@ Result<Terminal> open_terminal(std::uint16_t rows, std::uint16_t cols) {
             return fail_errno("set the terminal size");
         }
     }
-    return Terminal{std::move(master), std::move(slave)};
+    return ExecTerminal{std::move(master), std::move(slave)};
 }
+
+namespace {
 
 Result<base::Fd> open_dev_null() {
     base::Fd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
@@ -121,7 +120,7 @@ Result<ExecChild> start_exec_child(WorkloadSpec const& spec, contract::ExecReque
         return child;
     }
     if (request.tty) {
-        Terminal terminal = TRY(open_terminal(request.rows, request.cols));
+        ExecTerminal terminal = TRY(open_exec_terminal(request.rows, request.cols));
         int const slave = terminal.slave.get();
         child.pid = TRY(start_workload(spec, {.stdin_fd = slave,
                                               .stdout_fd = slave,

@@ -40,6 +40,13 @@ struct ExecChild {
     base::Fd errors;
 };
 
+// A new pseudo-terminal of rows x cols (0: the kernel's default), both ends close-on-exec.
+struct ExecTerminal {
+    base::Fd master;
+    base::Fd slave;
+};
+Result<ExecTerminal> open_exec_terminal(std::uint16_t rows, std::uint16_t cols);
+
 // Starts `spec` in a new session: on a new pseudo-terminal of the request's size (its
 // controlling terminal) with request.tty, else on pipes; every stdio is /dev/null for a
 // detached request. A command that cannot be executed exits 126 or 127 with the reason on its

@@ -43,13 +43,25 @@ Result<int> run_workload(PreparedRoot const& prepared, std::string const& hostna
     std::filesystem::create_directories(prepared.workload.cwd, ignored);
     // Before the workload, so that it exists for the VM's whole life; it is a child of this
     // process, not of the workload's session.
+    auto main = TRY_CTX(make_main_stdio(prepared.config), "the workload's stdio");
     start_exec_agent({.env = prepared.workload.env,
                       .cwd = prepared.workload.cwd,
-                      .user = prepared.workload.user});
+                      .user = prepared.workload.user},
+                     main, stdout_fd);
     base::Fd const dev_null = TRY(open_dev_null());
-    WorkloadIo const io{.stdin_fd = dev_null.get(), .stdout_fd = stdout_fd, .stderr_fd = stderr_fd};
+    WorkloadIo io{.stdin_fd = dev_null.get(), .stdout_fd = stdout_fd, .stderr_fd = stderr_fd};
+    if (main && main->tty) {
+        int const terminal = main->workload_side.get();
+        io = {.stdin_fd = terminal,
+              .stdout_fd = terminal,
+              .stderr_fd = terminal,
+              .controlling_terminal = true};
+    } else if (main) {
+        io.stdin_fd = main->workload_side.get();
+    }
     trace("starting the workload");
     pid_t const pid = TRY_CTX(start_workload(prepared.workload, io), "start the workload");
+    main.reset(); // the workload has its end; the agent has the other
     forward_stop_requests_to(pid);
     int const status = wait_for_workload(pid);
     if (stop_requested()) {

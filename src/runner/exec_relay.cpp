@@ -429,6 +429,7 @@ struct ExecRelay::State {
     }
 };
 
+ExecRelay::ExecRelay() = default;
 ExecRelay::ExecRelay(ExecRelay&&) noexcept = default;
 ExecRelay& ExecRelay::operator=(ExecRelay&&) noexcept = default;
 

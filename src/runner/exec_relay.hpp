@@ -33,7 +33,7 @@ class ExecRelay {
 public:
     static Result<ExecRelay> start(ExecRelaySetup setup);
 
-    ExecRelay() = default;
+    ExecRelay();
     ExecRelay(ExecRelay&&) noexcept;
     ExecRelay& operator=(ExecRelay&&) noexcept;
     ExecRelay(ExecRelay const&) = delete;

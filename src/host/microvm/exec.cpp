@@ -142,6 +142,12 @@ struct ExecProcess::State {
     contract::ExecFrameDecoder decoder;
     int guest_pid = 0;
     bool detached = false;
+    // An attach: the session ends without an exit status of its own.
+    bool attached = false;
+    std::string detach_keys;
+    // How much of detach_keys the last stdin bytes matched (held back until decided).
+    std::size_t keys_matched = 0;
+    bool detached_by_keys = false;
     // The caller's ends of library-made pipes.
     base::Fd caller_stdin;
     base::Fd caller_stdout;
@@ -213,10 +219,15 @@ struct ExecProcess::State {
                 ssize_t const n = ::read(stdin_source, buffer, want);
                 std::string frame;
                 if (n > 0) {
+                    std::string const data =
+                        pass_detach_keys(std::string_view(buffer, static_cast<std::size_t>(n)));
+                    if (detached_by_keys) {
+                        return 0;
+                    }
                     (void)stdin_credit.spend(static_cast<std::size_t>(n));
-                    contract::append_exec_frame(
-                        frame, ExecFrameType::stdin_data, 0,
-                        std::string_view(buffer, static_cast<std::size_t>(n)));
+                    if (!data.empty()) {
+                        contract::append_exec_frame(frame, ExecFrameType::stdin_data, 0, data);
+                    }
                 } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
                     stdin_open = false;
                     contract::append_exec_frame(frame, ExecFrameType::stdin_close, 0);
@@ -232,6 +243,9 @@ struct ExecProcess::State {
             auto space = decoder.space();
             ssize_t const n = ::recv(socket.get(), space.data(), space.size(), MSG_DONTWAIT);
             if (n == 0) {
+                if (attached) {
+                    return 0; // the VM ended; its status is Vm::wait()'s
+                }
                 return fail("the VM's runner closed the exec session before the command ended "
                             "(the VM stopped)");
             }
@@ -263,6 +277,11 @@ struct ExecProcess::State {
             case ExecFrameType::exited:
                 return static_cast<int>(TRY(contract::exec_frame_u32(*frame)));
             case ExecFrameType::failed:
+                if (attached) {
+                    // The channel went with the VM's end (or the agent dropped the attach);
+                    // what happened to the workload is Vm::wait()'s to say.
+                    return 0;
+                }
                 return fail(TRY(contract::decode_exec_failure(frame->payload)).message);
             default:
                 return fail(std::string("the runner sent an unexpected ") + to_string(frame->type) +
@@ -270,6 +289,31 @@ struct ExecProcess::State {
             }
         }
         return std::nullopt;
+    }
+
+    // The bytes to send of `input`: all but a detach sequence, which is held back while it may
+    // still be one and dropped (setting detached_by_keys) once it is. The credit is spent on
+    // the whole input, which at most over-counts a few bytes.
+    std::string pass_detach_keys(std::string_view input) {
+        if (detach_keys.empty()) {
+            return std::string(input);
+        }
+        std::string out;
+        for (char c : input) {
+            if (c == detach_keys[keys_matched]) {
+                if (++keys_matched == detach_keys.size()) {
+                    detached_by_keys = true;
+                    return out;
+                }
+                continue;
+            }
+            out.append(detach_keys, 0, keys_matched);
+            keys_matched = c == detach_keys[0] ? 1 : 0;
+            if (keys_matched == 0) {
+                out.push_back(c);
+            }
+        }
+        return out;
     }
 
     void wake_relay() {
@@ -343,61 +387,77 @@ Result<void> ExecProcess::close_stdin() {
     return {};
 }
 
-Result<ExecProcess> Vm::exec(ExecOptions const& options) const {
-    std::string const what = "exec in vm " + m_impl->name;
-    if (options.command.empty() || options.command.front().empty()) {
-        return std::unexpected(Error::message("no command given").context(what));
-    }
-    auto const info = TRY_CTX(status(), what);
+namespace {
+
+struct SessionStart {
+    std::string what;
+    contract::ExecRequest request;
+    ExecStdio stdin_stream;
+    ExecStdio stdout_stream;
+    ExecStdio stderr_stream;
+    std::string detach_keys;
+};
+
+// Connects to the VM's exec socket, asks for the session and, once it has started, sets up
+// the streams and the relay thread.
+Result<ExecProcess> start_session(Vm const& vm, SessionStart const& start) {
+    auto const info = TRY_CTX(vm.status(), start.what);
     if (info.status != VmStatus::running) {
-        return std::unexpected(Error::message("vm " + m_impl->name + " is not running (" +
-                                              to_string(info.status) + ")"));
+        return std::unexpected(
+            Error::message("vm " + vm.name() + " is not running (" + to_string(info.status) + ")"));
     }
     auto state = std::make_unique<ExecProcess::State>();
-    auto const socket_path =
-        state::VmDir(m_impl->vm_dir).runtime_dir() / contract::exec_socket_name;
-    state->socket = TRY_CTX(connect_exec_socket(socket_path), what);
+    auto const socket_path = state::VmDir(vm.data_dir()).runtime_dir() / contract::exec_socket_name;
+    // A VM that has just been started may not have its socket yet: its runner makes it
+    // before it starts the VMM.
+    auto const give_up = std::chrono::steady_clock::now() + start_timeout;
+    while (true) {
+        auto connected = connect_exec_socket(socket_path);
+        if (connected) {
+            state->socket = std::move(*connected);
+            break;
+        }
+        bool const not_yet = connected.error().errno_value() == ENOENT ||
+                             connected.error().errno_value() == ECONNREFUSED;
+        if (!not_yet || vm.vmm_started() || !vm.alive() ||
+            std::chrono::steady_clock::now() > give_up) {
+            return std::unexpected(std::move(connected.error()).context(start.what));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 
-    contract::ExecRequest const request{
-        .argv = options.command,
-        .env = options.env,
-        .cwd = options.workdir,
-        .user = options.user,
-        .tty = options.tty,
-        .rows = options.rows,
-        .cols = options.cols,
-        .stdin_open = !options.detach && options.stdin_stream.kind != ExecStdio::Kind::closed,
-        .detach = options.detach,
-    };
-    std::string const payload = contract::encode_exec_request(request);
+    std::string const payload = contract::encode_exec_request(start.request);
     if (payload.size() > contract::max_exec_frame_payload) {
         return std::unexpected(Error::message("the command and its environment take " +
                                               std::to_string(payload.size()) +
                                               " bytes; the limit is " +
                                               std::to_string(contract::max_exec_frame_payload))
-                                   .context(what));
+                                   .context(start.what));
     }
     std::string open;
     contract::append_exec_frame(open, ExecFrameType::open, 0, payload);
-    TRY_CTX(send_all(state->socket.get(), open), what);
+    TRY_CTX(send_all(state->socket.get(), open), start.what);
 
     auto const deadline = std::chrono::steady_clock::now() + start_timeout;
-    auto const answer = TRY_CTX(read_frame(state->socket.get(), state->decoder, deadline), what);
+    auto const answer =
+        TRY_CTX(read_frame(state->socket.get(), state->decoder, deadline), start.what);
     if (answer.type == ExecFrameType::failed) {
         return std::unexpected(
             Error::message(TRY(contract::decode_exec_failure(answer.payload)).message)
-                .context(what));
+                .context(start.what));
     }
     if (answer.type != ExecFrameType::started) {
         return std::unexpected(Error::message(std::string("the runner answered with a ") +
                                               to_string(answer.type) + " frame")
-                                   .context(what));
+                                   .context(start.what));
     }
     state->guest_pid = static_cast<int>(TRY(contract::exec_frame_u32(answer)));
-    if (options.detach) {
+    if (start.request.detach) {
         state->detached = true;
         return ExecProcess(std::move(state));
     }
+    state->attached = start.request.attach;
+    state->detach_keys = start.detach_keys;
 
     auto stream = [&](ExecStdio const& stdio, bool input, base::Fd& caller, base::Fd& own,
                       int& endpoint) -> Result<void> {
@@ -411,14 +471,12 @@ Result<ExecProcess> Vm::exec(ExecOptions const& options) const {
         }
         return {};
     };
-    TRY(stream(options.stdin_stream, true, state->caller_stdin, state->own_stdin,
+    TRY(stream(start.stdin_stream, true, state->caller_stdin, state->own_stdin,
                state->stdin_source));
-    TRY(stream(options.stdout_stream, false, state->caller_stdout, state->own_stdout,
+    TRY(stream(start.stdout_stream, false, state->caller_stdout, state->own_stdout,
                state->stdout_sink));
-    if (!options.tty) {
-        TRY(stream(options.stderr_stream, false, state->caller_stderr, state->own_stderr,
-                   state->stderr_sink));
-    }
+    TRY(stream(start.stderr_stream, false, state->caller_stderr, state->own_stderr,
+               state->stderr_sink));
     state->wake = base::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
     if (!state->wake) {
         return fail_errno("eventfd");
@@ -426,6 +484,55 @@ Result<ExecProcess> Vm::exec(ExecOptions const& options) const {
     ExecProcess::State* raw = state.get();
     state->relay = std::thread([raw] { raw->run_relay(); });
     return ExecProcess(std::move(state));
+}
+
+} // namespace
+
+Result<ExecProcess> Vm::exec(ExecOptions const& options) const {
+    std::string const what = "exec in vm " + m_impl->name;
+    if (options.command.empty() || options.command.front().empty()) {
+        return std::unexpected(Error::message("no command given").context(what));
+    }
+    return start_session(
+        *this, {.what = what,
+                .request = {.argv = options.command,
+                            .env = options.env,
+                            .cwd = options.workdir,
+                            .user = options.user,
+                            .tty = options.tty,
+                            .rows = options.rows,
+                            .cols = options.cols,
+                            .stdin_open = !options.detach &&
+                                          options.stdin_stream.kind != ExecStdio::Kind::closed,
+                            .detach = options.detach,
+                            .attach = false},
+                .stdin_stream = options.stdin_stream,
+                .stdout_stream = options.stdout_stream,
+                // A terminal carries all output on stdout.
+                .stderr_stream = options.tty ? ExecStdio::closed_stream() : options.stderr_stream,
+                .detach_keys = {}});
+}
+
+Result<ExecProcess> Vm::attach(AttachOptions const& options) const {
+    return start_session(*this, {.what = "attach to vm " + m_impl->name,
+                                 .request = {.argv = {},
+                                             .env = {},
+                                             .cwd = {},
+                                             .user = {},
+                                             .tty = false,
+                                             .rows = options.rows,
+                                             .cols = options.cols,
+                                             .stdin_open = false,
+                                             .detach = false,
+                                             .attach = true},
+                                 .stdin_stream = options.stdin_stream,
+                                 .stdout_stream = options.stdout_stream,
+                                 .stderr_stream = ExecStdio::closed_stream(),
+                                 .detach_keys = options.detach_keys});
+}
+
+bool ExecProcess::detached() const {
+    return m_state->detached_by_keys;
 }
 
 } // namespace microvm

@@ -93,6 +93,8 @@ contract::GuestConfig make_guest_config(RunOptions const& options, Root const& r
         guest.cwd = options.workdir.value_or("/");
     }
     guest.hostname = options.name;
+    guest.interactive = options.interactive;
+    guest.tty = options.tty;
     guest.network = net::guest_network(options);
     return guest;
 }

@@ -98,6 +98,8 @@ state::VmRecord created_record(std::string const& image, RunOptions const& optio
     info.ports = options.ports;
     info.read_only_policy = options.read_only_policy;
     info.auto_remove = options.auto_remove;
+    info.interactive = options.interactive;
+    info.tty = options.tty;
     for (auto const& mount : options.mounts) {
         // Unknown until the runner reports what enforces it (refresh_enforcement()).
         info.mounts.push_back(

@@ -208,6 +208,8 @@ std::string serialize(VmRecord const& record) {
         {"mounts", mounts},
         {"read_only_policy", to_string(info.read_only_policy)},
         {"auto_remove", info.auto_remove},
+        {"interactive", info.interactive},
+        {"tty", info.tty},
     };
     return out.dump(2) + "\n";
 }
@@ -266,6 +268,8 @@ Result<VmRecord> parse_record(std::string_view text) {
     TRY(read_string(doc, "read_only_policy", "read_only_policy", policy));
     info.read_only_policy = TRY_CTX(parse_read_only_policy(policy), "read_only_policy");
     TRY(read_bool(doc, "auto_remove", "auto_remove", info.auto_remove));
+    TRY(read_bool(doc, "interactive", "interactive", info.interactive));
+    TRY(read_bool(doc, "tty", "tty", info.tty));
     return record;
 }
 
