@@ -85,6 +85,9 @@ struct VmInfo {
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;
     // RunOptions::auto_remove: the VM's directory goes when it exits.
     bool auto_remove = false;
+    // Exec sessions (Vm::exec(), attach) connected now; 0 unless running. Not persisted: the
+    // runner reports it.
+    std::uint32_t exec_sessions = 0;
     // RunOptions::interactive and tty: the workload can be attached to (Vm::attach()).
     bool interactive = false;
     bool tty = false;

@@ -37,7 +37,8 @@ std::function<Result<int>()> add_ps_command(CLI::App& app) {
     ps->add_flag("-a,--all", args->all, "Also list created and exited VMs");
     ps->add_option("--format", args->format, "table (default) or json")
         ->check(CLI::IsMember({"table", "json"}));
-    ps->footer("STATUS is running, exited (CODE), exited (error) when the runner left no status "
+    ps->footer("STATUS is running (with \"(N exec)\" while N exec sessions are connected), "
+               "exited (CODE), exited (error) when the runner left no status "
                "(it failed or was killed), or created. MOUNTS marks read-only shares with :ro.");
     return [args]() -> Result<int> {
         auto vms = TRY(microvm::list());

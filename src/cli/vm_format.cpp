@@ -22,6 +22,9 @@ std::string joined(std::vector<Item> const& items, Show show) {
 } // namespace
 
 std::string status_text(VmInfo const& info) {
+    if (info.status == VmStatus::running && info.exec_sessions > 0) {
+        return "running (" + std::to_string(info.exec_sessions) + " exec)";
+    }
     if (info.status != VmStatus::exited) {
         return to_string(info.status);
     }
@@ -83,6 +86,7 @@ nlohmann::json vm_json(VmInfo const& info) {
         {"state",
          {{"status", to_string(info.status)},
           {"running", info.status == VmStatus::running},
+          {"exec_sessions", info.exec_sessions},
           {"pid", info.status == VmStatus::running ? info.pid : 0},
           {"exit_code", info.exit_code ? nlohmann::json(*info.exit_code) : nlohmann::json(nullptr)},
           {"error", info.error},

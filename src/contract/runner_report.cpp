@@ -82,6 +82,9 @@ std::string serialize(RunnerReport const& report) {
     if (report.status_is_runner_exit) {
         out["status_is_runner_exit"] = true;
     }
+    if (report.exec_sessions != 0) {
+        out["exec_sessions"] = report.exec_sessions;
+    }
     return out.dump() + "\n";
 }
 
@@ -96,6 +99,7 @@ Result<RunnerReport> parse_runner_report(std::string_view text) {
     }
     RunnerReport report;
     TRY(read_bool(root, "vmm_started", "vmm_started", report.vmm_started));
+    TRY(read_unsigned(root, "exec_sessions", "exec_sessions", report.exec_sessions));
     std::string engine = to_string(report.engine);
     TRY(read_string(root, "engine", "engine", engine));
     report.engine = TRY_CTX(parse_engine(engine), "engine");

@@ -53,6 +53,9 @@ struct RunnerReport {
     std::optional<std::string> error;
     // libkrun: the runner process's exit status is the workload's (see above).
     bool status_is_runner_exit = false;
+    // Exec sessions whose client is connected now; the runner rewrites the report when the
+    // number changes (omitted when 0).
+    std::uint32_t exec_sessions = 0;
 
     bool operator==(RunnerReport const&) const = default;
 };

@@ -62,6 +62,7 @@ struct ExecRelay::State {
     std::uint32_t next_id = 0;
     bool unknown_session_logged = false;
     std::atomic<std::size_t> live{0};
+    std::function<void(std::size_t)> on_sessions_changed;
     std::thread thread;
 
     void run() {
@@ -123,7 +124,12 @@ struct ExecRelay::State {
             if (fds[2].revents != 0) {
                 accept_agent();
             }
-            live = clients.size();
+            if (clients.size() != live) {
+                live = clients.size();
+                if (on_sessions_changed) {
+                    on_sessions_changed(clients.size());
+                }
+            }
         }
     }
 
@@ -445,6 +451,7 @@ Result<ExecRelay> ExecRelay::start(ExecRelaySetup setup) {
     auto state = std::make_unique<State>();
     state->clients_listener = std::move(setup.clients);
     state->agent_listener = std::move(setup.agent);
+    state->on_sessions_changed = std::move(setup.on_sessions_changed);
     state->stop = base::Fd(::eventfd(0, EFD_CLOEXEC));
     if (!state->stop) {
         return fail_errno("eventfd");

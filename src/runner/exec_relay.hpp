@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,8 @@ struct ExecRelaySetup {
     // Listening: the agent's channel (qemu connects here for the exec port, libkrun for the
     // vsock port). A new connection replaces the current one.
     base::Fd agent;
+    // Called from the relay's thread whenever the number of connected sessions changes.
+    std::function<void(std::size_t)> on_sessions_changed;
 };
 
 class ExecRelay {

@@ -9,6 +9,7 @@ Reporter::Reporter(std::string path, contract::Engine engine) : m_path(std::move
 }
 
 Result<void> Reporter::vmm_started() {
+    std::lock_guard const lock(m_lock);
     m_report.vmm_started = true;
     if (m_path.empty()) {
         return {};
@@ -18,17 +19,28 @@ Result<void> Reporter::vmm_started() {
 }
 
 void Reporter::ended(int exit_code) {
+    std::lock_guard const lock(m_lock);
     m_report.exit_code = exit_code;
     m_report.error.reset();
     write_final();
 }
 
 void Reporter::failed(std::string const& error) {
+    std::lock_guard const lock(m_lock);
     m_report.exit_code.reset();
     m_report.error = error;
     // The runner's exit status is its own failure code, not the workload's.
     m_report.status_is_runner_exit = false;
     write_final();
+}
+
+void Reporter::exec_sessions_changed(std::size_t sessions) {
+    std::lock_guard const lock(m_lock);
+    m_report.exec_sessions = static_cast<std::uint32_t>(sessions);
+    // Before the VMM is up there is no report to amend, and after the end none to change.
+    if (m_report.vmm_started && !m_report.exit_code && !m_report.error) {
+        write_final();
+    }
 }
 
 void Reporter::write_final() {

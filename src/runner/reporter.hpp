@@ -3,6 +3,7 @@
 // runner ends. With no report_path nothing is written (a runner started by hand).
 #pragma once
 
+#include <mutex>
 #include <string>
 
 #include "base/error.hpp"
@@ -28,10 +29,16 @@ public:
     void ended(int exit_code);
     void failed(std::string const& error);
 
+    // Records the number of connected exec sessions and rewrites the report (from the exec
+    // relay's thread; a failure to write is printed and otherwise ignored: it is a count).
+    void exec_sessions_changed(std::size_t sessions);
+
 private:
     void write_final();
 
     std::string m_path;
+    // The exec relay's thread writes too.
+    std::mutex m_lock;
     contract::RunnerReport m_report;
 };
 

@@ -134,7 +134,8 @@ Result<void> record_started(std::filesystem::path const& vm_dir, std::string con
 }
 
 Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const& vm_dir) {
-    return state::update_state(
+    std::uint32_t exec_sessions = 0;
+    auto record = state::update_state(
         vm_dir, [&](std::optional<state::VmRecord> record) -> std::optional<state::VmRecord> {
             if (!record) {
                 return std::nullopt;
@@ -145,6 +146,9 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
             // Read once: both the outcome and the enforcement come from it.
             auto const report =
                 contract::read_runner_report(state::VmDir(vm_dir).runner_report().string());
+            if (report && *report) {
+                exec_sessions = (*report)->exec_sessions;
+            }
             bool changed = false;
             if (runner_gone(*record)) {
                 apply_outcome(record->info, interpret_report(report, std::nullopt, vm_dir),
@@ -154,6 +158,10 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
             changed = refresh_enforcement(vm_dir, report, record->info) || changed;
             return changed ? record : std::nullopt;
         });
+    if (record && *record && (*record)->info.status == VmStatus::running) {
+        (*record)->info.exec_sessions = exec_sessions;
+    }
+    return record;
 }
 
 Result<void> record_outcome(std::filesystem::path const& vm_dir, Result<int> const& outcome) {

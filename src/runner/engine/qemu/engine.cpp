@@ -313,11 +313,16 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
 }
 
 // The VM's exec socket, relayed to the agent over the exec port.
-Step<ExecRelay> serve_exec(Workspace const& workspace, QemuLaunch const& launch) {
+Step<ExecRelay> serve_exec(Workspace const& workspace, QemuLaunch const& launch,
+                           Reporter& reporter) {
     auto started = [&]() -> Result<ExecRelay> {
         base::Fd clients = TRY(listen_exec_socket(workspace.path(contract::exec_socket_name)));
         base::Fd agent = TRY(listen_unix(launch.exec_channel_path));
-        return ExecRelay::start({.clients = std::move(clients), .agent = std::move(agent)});
+        return ExecRelay::start({.clients = std::move(clients),
+                                 .agent = std::move(agent),
+                                 .on_sessions_changed = [&reporter](std::size_t n) {
+                                     reporter.exec_sessions_changed(n);
+                                 }});
     }();
     return as_step(std::move(started), RunnerExit::start_failed, "serve the exec socket");
 }
@@ -439,7 +444,7 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
     // Listening before qemu starts, which connects to the agent's side at once.
-    ExecRelay const exec = TRY(serve_exec(workspace, launch));
+    ExecRelay const exec = TRY(serve_exec(workspace, launch, reporter));
     base::Child qemu = TRY(start_qemu(launch));
     describe_in_report(reporter.report(), checked, plans);
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));
