@@ -36,6 +36,9 @@ SignalForwarder::SignalForwarder(ExecProcess& process, ForwardWhat what)
 
 SignalForwarder::~SignalForwarder() {
     m_stop = true;
+    // Wakes the thread now rather than at its next tick (an exec's round trip would wait it
+    // out): a blocked signal sent to the thread itself ends its sigtimedwait().
+    ::pthread_kill(m_thread.native_handle(), SIGWINCH);
     m_thread.join();
 }
 
@@ -44,6 +47,9 @@ void SignalForwarder::forward(ExecProcess& process, ForwardWhat what) {
     timespec const tick{.tv_sec = 0, .tv_nsec = stop_check_ns};
     while (!m_stop) {
         int const signo = ::sigtimedwait(&set, nullptr, &tick);
+        if (m_stop) {
+            break;
+        }
         if (signo == SIGWINCH) {
             if (auto const size = terminal_size(STDIN_FILENO); size && what.resize) {
                 (void)process.resize(size->rows, size->cols);

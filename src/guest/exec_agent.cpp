@@ -28,6 +28,8 @@ using contract::ExecFrameType;
 // Frames waiting for the channel at most before sessions stop reading their output: enough
 // to keep the port streaming, and a bound on the agent's memory with a host that stalls.
 constexpr std::size_t max_pending_to_host = 128 * 1024;
+// Reads of the channel in one wake-up at most.
+constexpr int max_reads_per_wake = 64;
 // How often to look for the host's return while its end of the port is closed.
 constexpr std::chrono::milliseconds reconnect_poll{50};
 // Credit is returned once this much is used, or when the session's stdin is drained: fewer
@@ -98,7 +100,7 @@ private:
     Result<void> wait_for_events() {
         std::vector<pollfd> fds;
         short channel_events = POLLIN;
-        if (!m_to_host.empty()) {
+        if (pending_to_host() > 0) {
             channel_events |= POLLOUT;
         }
         // A closed host end polls as POLLHUP at once, so it is looked at again after a pause
@@ -155,42 +157,60 @@ private:
         return {};
     }
 
+    // Reads until the port has nothing more (a virtio port hands out one page per read, and a
+    // poll per page costs more than the copy under TCG), up to a bound so that the sessions'
+    // own descriptors get their turn.
     void read_channel() {
-        if (m_host_disconnected) {
-            return;
-        }
-        auto space = m_decoder.space();
-        ssize_t const n = ::read(m_setup.channel.get(), space.data(), space.size());
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-            host_went_away();
-            return;
-        }
-        if (n < 0) {
-            return;
-        }
-        m_decoder.commit(static_cast<std::size_t>(n));
-        while (true) {
-            auto frame = m_decoder.next();
-            if (!frame) {
-                log("exec channel: " + frame.error().text() + "; dropping the stream");
+        for (int round = 0; round < max_reads_per_wake && !m_host_disconnected; ++round) {
+            auto space = m_decoder.space();
+            ssize_t const n = ::read(m_setup.channel.get(), space.data(), space.size());
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
                 host_went_away();
                 return;
             }
-            if (!*frame) {
+            if (n < 0) {
                 return;
             }
-            handle(**frame);
+            m_decoder.commit(static_cast<std::size_t>(n));
+            while (true) {
+                auto frame = m_decoder.next();
+                if (!frame) {
+                    log("exec channel: " + frame.error().text() + "; dropping the stream");
+                    host_went_away();
+                    return;
+                }
+                if (!*frame) {
+                    break;
+                }
+                handle(**frame);
+            }
         }
     }
 
     void write_channel() {
-        ssize_t const n = ::write(m_setup.channel.get(), m_to_host.data(), m_to_host.size());
-        if (n > 0) {
-            m_to_host.erase(0, static_cast<std::size_t>(n));
-        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            host_went_away();
+        while (pending_to_host() > 0) {
+            ssize_t const n = ::write(m_setup.channel.get(), m_to_host.data() + m_to_host_sent,
+                                      pending_to_host());
+            if (n < 0) {
+                if (errno != EAGAIN && errno != EINTR) {
+                    host_went_away();
+                }
+                break;
+            }
+            m_to_host_sent += static_cast<std::size_t>(n);
+        }
+        // Sent bytes are dropped in one move once they are the larger part, not per write.
+        if (m_to_host_sent == m_to_host.size()) {
+            m_to_host.clear();
+            m_to_host_sent = 0;
+            m_to_host_sent = 0;
+        } else if (m_to_host_sent > m_to_host.size() / 2) {
+            m_to_host.erase(0, m_to_host_sent);
+            m_to_host_sent = 0;
         }
     }
+
+    std::size_t pending_to_host() const { return m_to_host.size() - m_to_host_sent; }
 
     void host_went_away() {
         m_host_gone = true;
@@ -374,7 +394,7 @@ private:
 
     bool may_read_output(Session const& session) const {
         return reads_freely(session) ||
-               (session.output_credit.available() > 0 && m_to_host.size() < max_pending_to_host);
+               (session.output_credit.available() > 0 && pending_to_host() < max_pending_to_host);
     }
 
     void reap() {
@@ -556,6 +576,7 @@ private:
     base::Fd m_children;
     contract::ExecFrameDecoder m_decoder;
     std::string m_to_host;
+    std::size_t m_to_host_sent = 0;
     std::map<std::uint32_t, Session> m_sessions;
     // The VM's workload, when it was started to be attached to, and the session attached now.
     std::optional<Session> m_main;

@@ -307,6 +307,12 @@ TEST_F(Exec, AKilledClientLeavesNothingRunningInTheGuest) {
     ::close(null);
 }
 
+TEST_F(Exec, AWorkloadStartedWithoutITCannotBeAttachedTo) {
+    auto const result = microvm({"attach", shared_vm});
+    EXPECT_EQ(result.exit_code, 125);
+    EXPECT_NE(result.err.find("-i or -t"), std::string::npos) << result.err;
+}
+
 TEST_F(Exec, DetachedCommandsRunOn) {
     auto const started = exec({"-d", shared_vm, "sh", "-c", "sleep 1 && touch /tmp/detached-done"});
     ASSERT_EQ(started.exit_code, 0) << started.err;
@@ -380,6 +386,90 @@ TEST_F(Exec, ATerminalInTheGuest) {
     EXPECT_EQ(after.c_oflag, before.c_oflag);
     ::close(master);
     ::close(slave);
+}
+
+// A terminal for a `microvm` child of the test, of 24 x 80.
+struct TestTerminal {
+    int master = -1;
+    int slave = -1;
+    TestTerminal() {
+        winsize size{.ws_row = 24, .ws_col = 80, .ws_xpixel = 0, .ws_ypixel = 0};
+        if (::openpty(&master, &slave, nullptr, nullptr, &size) != 0) {
+            master = slave = -1;
+        }
+    }
+    TestTerminal(TestTerminal const&) = delete;
+    TestTerminal& operator=(TestTerminal const&) = delete;
+    ~TestTerminal() {
+        ::close(master);
+        ::close(slave);
+    }
+};
+
+TEST(RunInteractive, RunItGivesAShellWithJobControlAndItsExitStatus) {
+    TestTerminal terminal;
+    ASSERT_GE(terminal.master, 0);
+    Spawned client({"run", "-it", "--rootfs", world().rootfs.string(), "--", "sh"}, terminal.slave,
+                   terminal.slave, terminal.slave, true);
+    // The prompt written before the client attached comes first (the replay).
+    auto const prompt = read_until(terminal.master, "# ");
+    EXPECT_NE(prompt.find("# "), std::string::npos) << prompt;
+    type(terminal.master, "echo sum-$((40+2)); tty\r");
+    auto const answered = read_until(terminal.master, "/dev/pts/");
+    EXPECT_NE(answered.find("sum-42"), std::string::npos) << answered;
+    EXPECT_NE(answered.find("/dev/pts/"), std::string::npos) << answered;
+    // Job control: a background job is listed as one.
+    type(terminal.master, "sleep 30 &\r");
+    type(terminal.master, "jobs\r");
+    auto const jobs = read_until(terminal.master, "Running");
+    EXPECT_NE(jobs.find("Running"), std::string::npos) << jobs;
+    type(terminal.master, "exit 3\r");
+    ASSERT_TRUE(client.exited_within(120s));
+    EXPECT_EQ(client.status(), 3);
+}
+
+TEST(RunInteractive, RunIPassesStdinAndItsEnd) {
+    auto const result =
+        test::run_process({bin("microvm").string(), "run", "-i", "--rootfs",
+                           world().rootfs.string(), "--", "sh", "-c", "tr a-z A-Z; exit 5"},
+                          {"MICROVM_DATA_DIR=" + world().data_dir.string()}, "hello from stdin\n");
+    EXPECT_EQ(result.exit_code, 5) << result.err;
+    EXPECT_EQ(result.out, "HELLO FROM STDIN\n");
+}
+
+TEST(RunInteractive, DetachAndAttachAgain) {
+    constexpr char name[] = "exec-attach";
+    (void)microvm({"rm", "-f", name});
+    auto const started = microvm(
+        {"run", "-d", "-it", "--name", name, "--rootfs", world().rootfs.string(), "--", "sh"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    {
+        TestTerminal terminal;
+        Spawned client({"attach", name}, terminal.slave, terminal.slave, terminal.slave, true);
+        type(terminal.master, "echo first-$((2*3))\r");
+        auto const first = read_until(terminal.master, "first-6");
+        EXPECT_NE(first.find("first-6"), std::string::npos) << first;
+        // While attached, the attach is a session of the VM's.
+        auto const json = nlohmann::json::parse(microvm({"inspect", name}).out, nullptr, false);
+        EXPECT_EQ(json[0]["state"]["exec_sessions"], 1) << json.dump();
+        type(terminal.master, "\x10\x11"); // ctrl-p ctrl-q
+        ASSERT_TRUE(client.exited_within(60s));
+        EXPECT_EQ(client.status(), 0);
+    }
+    {
+        TestTerminal terminal;
+        Spawned client({"attach", name}, terminal.slave, terminal.slave, terminal.slave, true);
+        type(terminal.master, "echo second\r");
+        auto const second = read_until(terminal.master, "second\r\n");
+        EXPECT_NE(second.find("second\r\n"), std::string::npos) << second;
+        type(terminal.master, "exit 3\r");
+        ASSERT_TRUE(client.exited_within(120s));
+        EXPECT_EQ(client.status(), 3);
+    }
+    // What the terminal showed is in the VM's log too.
+    auto const logs = microvm({"logs", name});
+    EXPECT_NE(logs.out.find("first-6"), std::string::npos) << logs.out;
+    (void)microvm({"rm", "-f", name});
 }
 
 } // namespace
