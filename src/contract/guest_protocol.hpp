@@ -20,6 +20,9 @@ inline constexpr char control_stop_request[] = "stop\n";
 // Both ways: the exec channel (contract/exec_channel.hpp) between the runner and microvm-init's
 // exec agent.
 inline constexpr char exec_port_name[] = "microvm.exec";
+// The libkrun engine's exec channel: the vsock port the agent connects to on the host (CID 2),
+// which libkrun joins to the runner's socket. Far from the low ports TSI hands to sockets.
+inline constexpr unsigned exec_vsock_port = 52'000;
 
 // Layout of the base initramfs the host builds for the qemu engine: microvm-init as /init,
 // kernel modules in one directory, and the order to load them in (one file name per line,

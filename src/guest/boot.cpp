@@ -35,9 +35,9 @@ Result<int> boot_and_run(Syscalls& sys, Ports const& ports) {
     }
     TRY(switch_root(sys, new_root));
     // A port the host did not configure falls back to the console, where output is still seen.
-    return run_workload(prepared, hostname,
-                        ports.stdout_port ? ports.stdout_port.get() : STDOUT_FILENO,
-                        ports.stderr_port ? ports.stderr_port.get() : STDERR_FILENO);
+    return run_workload(
+        prepared, hostname, ports.stdout_port ? ports.stdout_port.get() : STDOUT_FILENO,
+        ports.stderr_port ? ports.stderr_port.get() : STDERR_FILENO, ExecTransport::virtio_port);
 }
 
 // In the initramfs: /dev (for the console), /proc and /sys, tracing, the kernel modules.

@@ -1,10 +1,12 @@
 #include "guest/exec_agent.hpp"
 
 #include <fcntl.h>
+#include <linux/vm_sockets.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -12,6 +14,7 @@
 #include <cerrno>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "contract/exec_channel.hpp"
 #include "contract/guest_protocol.hpp"
@@ -87,7 +90,11 @@ public:
             if (m_host_gone) {
                 hang_up_all();
                 if (m_setup.end == ChannelEnd::final) {
-                    return {};
+                    if (!m_setup.reconnect) {
+                        return {};
+                    }
+                    m_setup.channel = m_setup.reconnect();
+                    m_host_disconnected = false;
                 }
             }
             reap();
@@ -615,6 +622,34 @@ Result<std::optional<MainStdio>> make_main_stdio(contract::GuestConfig const& co
 
 namespace {
 
+// How long the agent waits between attempts to reach the host over vsock.
+constexpr std::chrono::seconds vsock_retry{1};
+
+base::Fd connect_vsock_until_done() {
+    bool logged = false;
+    while (true) {
+        base::Fd socket(::socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_vm address{};
+        address.svm_family = AF_VSOCK;
+        address.svm_cid = VMADDR_CID_HOST;
+        address.svm_port = contract::exec_vsock_port;
+        if (socket && ::connect(socket.get(), reinterpret_cast<sockaddr const*>(&address),
+                                sizeof(address)) == 0) {
+            int const flags = ::fcntl(socket.get(), F_GETFL);
+            (void)::fcntl(socket.get(), F_SETFL, flags | O_NONBLOCK);
+            return socket;
+        }
+        if (!logged) {
+            log(Error::from_errno("exec agent: connect to the host's vsock port " +
+                                  std::to_string(contract::exec_vsock_port))
+                    .text() +
+                "; retrying");
+            logged = true;
+        }
+        std::this_thread::sleep_for(vsock_retry);
+    }
+}
+
 // The agent's hold on the workload: the master twice (input and output) for a terminal.
 Result<MainAttach> agent_hold(MainStdio& main, int log_fd) {
     MainAttach attach{.tty = main.tty, .input = {}, .output = {}, .log_fd = log_fd};
@@ -636,18 +671,23 @@ Result<MainAttach> agent_hold(MainStdio& main, int log_fd) {
 
 } // namespace
 
-pid_t start_exec_agent(ExecDefaults defaults, std::optional<MainStdio>& main, int log_fd) {
-    auto const ports = discover_ports("/sys/class/virtio-ports", "/dev");
-    auto const port = ports.find(contract::exec_port_name);
-    if (port == ports.end()) {
-        log(std::string("no virtio-serial port named ") + contract::exec_port_name +
-            "; exec is not available in this VM");
-        return -1;
-    }
-    base::Fd channel(::open(port->second.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-    if (!channel) {
-        log(Error::from_errno("open " + port->second + " (exec port)").text());
-        return -1;
+pid_t start_exec_agent(ExecTransport transport, ExecDefaults defaults,
+                       std::optional<MainStdio>& main, int log_fd) {
+    base::Fd channel;
+    if (transport == ExecTransport::virtio_port) {
+        auto const ports = discover_ports("/sys/class/virtio-ports", "/dev");
+        auto const port = ports.find(contract::exec_port_name);
+        if (port == ports.end()) {
+            log(std::string("no virtio-serial port named ") + contract::exec_port_name +
+                "; exec is not available in this VM");
+            return -1;
+        }
+        channel =
+            base::Fd(::open(port->second.c_str(), O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        if (!channel) {
+            log(Error::from_errno("open " + port->second + " (exec port)").text());
+            return -1;
+        }
     }
     base::Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     pid_t const pid = ::fork();
@@ -677,11 +717,21 @@ pid_t start_exec_agent(ExecDefaults defaults, std::optional<MainStdio>& main, in
     // The control port's SIGIO is meant for PID 1, and its default would end the agent.
     ::signal(SIGIO, SIG_IGN);
     ::setsid();
-    auto served = serve_exec_channel({.channel = std::move(channel),
-                                      .end = ChannelEnd::reconnects,
-                                      .defaults = std::move(defaults),
-                                      .root = std::move(root),
-                                      .main = std::move(attach)});
+    if (transport == ExecTransport::vsock) {
+        // The host end exists before the VM starts; the retries cover a vsock device that is
+        // still coming up.
+        channel = connect_vsock_until_done();
+    }
+    auto served =
+        serve_exec_channel({.channel = std::move(channel),
+                            .end = transport == ExecTransport::virtio_port ? ChannelEnd::reconnects
+                                                                           : ChannelEnd::final,
+                            .reconnect = transport == ExecTransport::vsock
+                                             ? std::function<base::Fd()>(connect_vsock_until_done)
+                                             : std::function<base::Fd()>(),
+                            .defaults = std::move(defaults),
+                            .root = std::move(root),
+                            .main = std::move(attach)});
     if (!served) {
         log("exec agent: " + served.error().text());
     }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 
 #include "base/error.hpp"
@@ -50,6 +51,9 @@ struct MainAttach {
 struct ExecAgentSetup {
     base::Fd channel; // connected, read-write
     ChannelEnd end = ChannelEnd::final;
+    // With ChannelEnd::final: how to get a new channel once the host has dropped this one (it
+    // does on a protocol error); empty: the agent returns.
+    std::function<base::Fd()> reconnect;
     ExecDefaults defaults;
     base::Fd root; // the VM's "/", where users are looked up
     std::optional<MainAttach> main;
@@ -59,11 +63,16 @@ struct ExecAgentSetup {
 // SIGPIPE in the calling process, and reaps any of its children.
 Result<void> serve_exec_channel(ExecAgentSetup setup);
 
+// How the agent reaches the runner: the qemu engine's virtio-serial port (found by name among
+// the ports), or the libkrun engine's vsock port on the host (CID 2).
+enum class ExecTransport { virtio_port, vsock };
+
 // Forks the agent as a child of the caller (microvm-init) with default dispositions for the
-// termination signals, so that ending the VM's processes ends it too. The port is found by
-// name among the virtio-serial ports; without it, no agent (logged), and a workload started
-// to be attached to gets no client. `main`'s agent side goes to the agent, the caller keeps
-// the workload side; `log_fd` is where a terminal's output is logged. Returns the pid or -1.
-pid_t start_exec_agent(ExecDefaults defaults, std::optional<MainStdio>& main, int log_fd);
+// termination signals, so that ending the VM's processes ends it too. Without its channel, no
+// agent (logged), and a workload started to be attached to gets no client. `main`'s agent side goes
+// to the agent, the caller keeps the workload side; `log_fd` is where a terminal's output is
+// logged. Returns the pid or -1.
+pid_t start_exec_agent(ExecTransport transport, ExecDefaults defaults,
+                       std::optional<MainStdio>& main, int log_fd);
 
 } // namespace microvm::guest

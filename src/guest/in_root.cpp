@@ -36,7 +36,7 @@ Result<std::string> set_hostname(std::string const& name) {
 }
 
 Result<int> run_workload(PreparedRoot const& prepared, std::string const& hostname, int stdout_fd,
-                         int stderr_fd) {
+                         int stderr_fd, ExecTransport transport) {
     TRY_CTX(configure_network(prepared.config.network, hostname), "network");
     // Docker and podman create a missing working directory rather than fail.
     std::error_code ignored;
@@ -44,7 +44,8 @@ Result<int> run_workload(PreparedRoot const& prepared, std::string const& hostna
     // Before the workload, so that it exists for the VM's whole life; it is a child of this
     // process, not of the workload's session.
     auto main = TRY_CTX(make_main_stdio(prepared.config), "the workload's stdio");
-    start_exec_agent({.env = prepared.workload.env,
+    start_exec_agent(transport,
+                     {.env = prepared.workload.env,
                       .cwd = prepared.workload.cwd,
                       .user = prepared.workload.user},
                      main, stdout_fd);

@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "contract/exit_codes.hpp"
+#include "guest/exec_agent.hpp"
 #include "guest/new_root.hpp"
 #include "guest/workload.hpp"
 
@@ -28,8 +29,9 @@ Result<std::string> set_hostname(std::string const& name);
 // guest's writable layer), creates a missing working directory as Docker does, starts the
 // workload on `stdout_fd`/`stderr_fd` (stdin is /dev/null), passes host stop requests on to it
 // and waits for it. Returns its exit status.
+// The exec agent starts first, on `transport` (guest/exec_agent.hpp).
 Result<int> run_workload(PreparedRoot const& prepared, std::string const& hostname, int stdout_fd,
-                         int stderr_fd);
+                         int stderr_fd, ExecTransport transport);
 
 // Runs a whole boot, turning every way it can fail (an error, or an exception, which escaping
 // PID 1 would panic the kernel before any status is reported) into a console line and

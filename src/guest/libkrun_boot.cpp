@@ -24,7 +24,7 @@ Result<int> boot_in_place(Syscalls& sys) {
     auto const prepared = TRY(prepare_root(sys, ""));
     auto const hostname = TRY(set_hostname(prepared.config.hostname));
     // libkrun's console (or its krun-stdout/krun-stderr ports) is this process's own output.
-    return run_workload(prepared, hostname, STDOUT_FILENO, STDERR_FILENO);
+    return run_workload(prepared, hostname, STDOUT_FILENO, STDERR_FILENO, ExecTransport::vsock);
 }
 
 } // namespace

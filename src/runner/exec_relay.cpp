@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "contract/exec_channel.hpp"
+#include "runner/logging.hpp"
 #include "runner/unix_socket.hpp"
 
 namespace microvm::runner {
@@ -87,7 +88,8 @@ struct ExecRelay::State {
                 order.push_back(id);
             }
             if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
-                spdlog::error("exec relay: poll: {}; exec is no longer served", ::strerror(errno));
+                notice(std::string("exec relay: poll: ") + ::strerror(errno) +
+                       "; exec is no longer served");
                 return;
             }
             if (fds[0].revents != 0) {
@@ -170,7 +172,8 @@ struct ExecRelay::State {
 
     // Every session of the channel ends: the stream is out of step or gone.
     void drop_agent(std::string const& why) {
-        spdlog::warn("exec channel: {}; ending its {} session(s)", why, clients.size());
+        notice("exec channel: " + why + "; ending its " + std::to_string(clients.size()) +
+               " session(s)");
         agent.reset();
         agent_decoder = contract::ExecFrameDecoder();
         to_agent.clear();
@@ -238,8 +241,9 @@ struct ExecRelay::State {
             return;
         }
         if (auto handled = session_frame(it->second, frame); !handled) {
-            spdlog::warn("exec session {}: the guest broke the protocol: {}; ending the session",
-                         frame.session, handled.error().text());
+            notice("exec session " + std::to_string(frame.session) +
+                   ": the guest broke the protocol: " + handled.error().text() +
+                   "; ending the session");
             send_agent(ExecFrameType::hangup, frame.session);
             fail_client(it->second, "the VM broke the exec protocol: " + handled.error().text());
         }

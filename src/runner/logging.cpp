@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+
 namespace microvm::runner {
 
 void setup_logging(std::uint32_t log_level) {
@@ -14,6 +16,11 @@ void setup_logging(std::uint32_t log_level) {
     logger->set_pattern("microvm-runner: %l: %v");
     logger->set_level(levels[log_level < std::size(levels) ? log_level : std::size(levels) - 1]);
     spdlog::set_default_logger(std::move(logger));
+}
+
+void notice(std::string_view message) {
+    std::fprintf(stderr, "microvm-runner: %.*s\n", static_cast<int>(message.size()),
+                 message.data());
 }
 
 } // namespace microvm::runner

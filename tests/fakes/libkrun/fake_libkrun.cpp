@@ -196,6 +196,15 @@ int32_t krun_add_net_unixstream(uint32_t ctx_id, char const* path, int fd, uint8
 int32_t krun_disable_implicit_vsock(uint32_t ctx_id) {
     return call("krun_disable_implicit_vsock", ctx(ctx_id));
 }
+
+int32_t krun_add_vsock_port2(uint32_t ctx_id, uint32_t port, char const* filepath, bool listen) {
+    return call("krun_add_vsock_port2", ctx(ctx_id) + " port=" + std::to_string(port) + " path=" +
+                                            str(filepath) + " listen=" + (listen ? "1" : "0"));
+}
+
+int32_t krun_add_vsock(uint32_t ctx_id, uint32_t tsi_features) {
+    return call("krun_add_vsock", ctx(ctx_id) + " tsi=" + std::to_string(tsi_features));
+}
 #endif
 
 int32_t krun_set_exec(uint32_t ctx_id, char const* exec_path, char const* const argv[],

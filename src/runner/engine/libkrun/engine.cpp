@@ -16,6 +16,7 @@
 
 #include "runner/engine/engines.hpp"
 #include "runner/engine/libkrun/console.hpp"
+#include "runner/engine/libkrun/exec_channel.hpp"
 #include "runner/engine/libkrun/guest_init.hpp"
 #include "runner/engine/libkrun/library.hpp"
 #include "runner/engine/libkrun/machine.hpp"
@@ -44,6 +45,9 @@ Step<void> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
     TRY(configure_machine(krun, ctx, config));
     TRY(set_guest_init(krun, ctx, config));
     TRY(add_network(krun, ctx, network));
+    // Lives on in this process once krun_start_enter has taken it over, like libkrun's threads.
+    auto const exec =
+        TRY(serve_exec(config, krun, ctx, network.kind == NetworkPlan::Kind::no_network, reporter));
     TRY(add_shares(krun, ctx, shares));
     TRY(set_console_output(krun, ctx, config));
     TRY(redirect_output(config));

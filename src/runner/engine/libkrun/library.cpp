@@ -52,6 +52,8 @@ Step<Library> Library::open(std::string const& path) {
     resolve(h, "krun_set_port_map", Need::optional, api.set_port_map, missing);
     resolve(h, "krun_add_net_unixstream", Need::optional, api.add_net_unixstream, missing);
     resolve(h, "krun_disable_implicit_vsock", Need::optional, api.disable_implicit_vsock, missing);
+    resolve(h, "krun_add_vsock_port2", Need::optional, api.add_vsock_port2, missing);
+    resolve(h, "krun_add_vsock", Need::optional, api.add_vsock, missing);
     if (!missing.empty()) {
         return failure(RunnerExit::engine_init,
                        "libkrun \"" + path + "\" lacks required symbol" +

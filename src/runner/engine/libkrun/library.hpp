@@ -33,6 +33,13 @@ struct KrunApi {
     // Turns off the vsock device libkrun adds by default, and with it TSI: the only way to
     // give a libkrun guest no network at all.
     int32_t (*disable_implicit_vsock)(uint32_t ctx) = nullptr;
+    // Connects a guest vsock port to a unix socket on the host (listen=false: the guest
+    // connects, libkrun connects to the host's socket): the exec channel.
+    int32_t (*add_vsock_port2)(uint32_t ctx, uint32_t port, char const* filepath,
+                               bool listen) = nullptr;
+    // An explicit vsock device with the given TSI features (0: none), after
+    // disable_implicit_vsock: the exec channel of a VM without a network.
+    int32_t (*add_vsock)(uint32_t ctx, uint32_t tsi_features) = nullptr;
 };
 
 // An open libkrun; dlclose()d when destroyed (krun_start_enter normally never returns, so in
