@@ -428,6 +428,16 @@ TEST(RunInteractive, RunItGivesAShellWithJobControlAndItsExitStatus) {
     EXPECT_EQ(client.status(), 3);
 }
 
+TEST(ExecExample, TheLibrarysExampleFeedsStdinAndReportsTheStatus) {
+    auto const result = test::run_process(
+        {bin("microvm-example-exec").string(), "--rootfs", world().rootfs.string(), "sh", "-c",
+         "tr a-z A-Z; exit 6"},
+        {"MICROVM_DATA_DIR=" + world().data_dir.string()});
+    EXPECT_EQ(result.exit_code, 6) << result.err;
+    EXPECT_EQ(result.out, "HELLO FROM THE HOST\n");
+    EXPECT_NE(result.err.find("exit code: 6"), std::string::npos) << result.err;
+}
+
 TEST(RunInteractive, RunIPassesStdinAndItsEnd) {
     auto const result =
         test::run_process({bin("microvm").string(), "run", "-i", "--rootfs",
