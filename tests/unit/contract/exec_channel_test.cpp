@@ -134,6 +134,15 @@ TEST(ExecChannel, BadRequestsSayWhatIsWrong) {
     EXPECT_NE(message(R"({"argv":["a\u0000b"]})"), "");
 }
 
+TEST(ExecChannel, AnAttachNamesNoCommand) {
+    auto const decoded = decode_exec_request(encode_exec_request({.attach = true}));
+    ASSERT_TRUE(decoded) << decoded.error().text();
+    EXPECT_TRUE(decoded->attach);
+    EXPECT_TRUE(decoded->argv.empty());
+    EXPECT_FALSE(decode_exec_request(R"({"attach":true,"argv":["sh"]})"));
+    EXPECT_FALSE(decode_exec_request(R"({"argv":[]})"));
+}
+
 TEST(ExecChannel, FailureCarriesStatusAndBoundedMessage) {
     auto const decoded = decode_exec_failure(
         encode_exec_failure({.status = 125, .message = std::string(10000, 'm')}));

@@ -227,6 +227,18 @@ TEST(GuestConfig, ShareOptInsRoundTripAndAreLeftOutWhenFalse) {
     EXPECT_EQ(parsed->virtiofs_mounts, config.virtiofs_mounts);
 }
 
+TEST(GuestConfig, InteractiveAndTtyRoundTripAndAreLeftOutWhenFalse) {
+    GuestConfig config;
+    EXPECT_EQ(serialize(config).find("tty"), std::string::npos);
+    config.interactive = true;
+    config.tty = true;
+    auto parsed = parse_guest_config(serialize(config), "/etc/microvm.json");
+    ASSERT_TRUE(parsed) << parsed.error().text();
+    EXPECT_TRUE(parsed->interactive);
+    EXPECT_TRUE(parsed->tty);
+    EXPECT_FALSE(parse_guest_config(R"({"tty": "yes"})", "/etc/microvm.json"));
+}
+
 TEST(GuestConfig, WritesGoMicrovmsKeysSoItReadsThem) {
     GuestConfig config;
     config.tmp_size_mib = 512;

@@ -39,6 +39,16 @@ TEST(RunnerReport, RoundTripsEveryField) {
     EXPECT_EQ(*parsed, report);
 }
 
+TEST(RunnerReport, ExecSessionsRoundTripAndAreLeftOutAtZero) {
+    auto report = started_report();
+    EXPECT_EQ(serialize(report).find("exec_sessions"), std::string::npos);
+    report.exec_sessions = 3;
+    auto parsed = parse_runner_report(serialize(report));
+    ASSERT_TRUE(parsed) << parsed.error().text();
+    EXPECT_EQ(parsed->exec_sessions, 3u);
+    EXPECT_FALSE(parse_runner_report(R"({"exec_sessions": -1})"));
+}
+
 TEST(RunnerReport, AbsentFieldsKeepTheirDefaultsAndUnknownKeysAreIgnored) {
     auto parsed = parse_runner_report(R"({"exit_code": 3, "from_the_future": [1, 2]})");
     ASSERT_TRUE(parsed) << parsed.error().text();
