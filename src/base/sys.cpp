@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -104,11 +106,19 @@ Result<void> fsync(int fd, std::string_view what) {
     return {};
 }
 
-Result<void> write_all(int fd, std::string_view bytes, std::string_view what) {
+namespace {
+
+template <typename Write>
+Result<void> write_fully(int fd, std::string_view bytes, Write write, std::string_view what) {
     while (!bytes.empty()) {
-        ssize_t n = ::write(fd, bytes.data(), bytes.size());
+        ssize_t const n = write(fd, bytes);
         if (n < 0) {
             if (errno == EINTR) {
+                continue;
+            }
+            if (errno == EAGAIN) {
+                pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
+                (void)::poll(&ready, 1, -1);
                 continue;
             }
             return fail_errno("write " + std::string(what));
@@ -116,6 +126,29 @@ Result<void> write_all(int fd, std::string_view bytes, std::string_view what) {
         bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return {};
+}
+
+} // namespace
+
+Result<void> write_all(int fd, std::string_view bytes, std::string_view what) {
+    return write_fully(
+        fd, bytes, [](int to, std::string_view b) { return ::write(to, b.data(), b.size()); },
+        what);
+}
+
+Result<void> send_all(int socket, std::string_view bytes, std::string_view what) {
+    return write_fully(
+        socket, bytes,
+        [](int to, std::string_view b) { return ::send(to, b.data(), b.size(), MSG_NOSIGNAL); },
+        what);
+}
+
+Result<Pipe> make_pipe() {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+        return fail_errno("pipe2");
+    }
+    return Pipe{Fd(fds[0]), Fd(fds[1])};
 }
 
 Result<std::string> read_all(int fd, std::size_t max_bytes, std::string_view what) {

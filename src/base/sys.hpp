@@ -38,8 +38,20 @@ Result<void> unlinkat(int dirfd, std::string const& name, int flags);
 Result<void> fchmod(int fd, mode_t mode, std::string_view what);
 Result<void> fsync(int fd, std::string_view what);
 
-// Writes all of `bytes`, continuing after short writes. `what` names the file in errors.
+// Writes all of `bytes`, continuing after short writes and, on a non-blocking descriptor,
+// waiting until it takes more. `what` names the file in errors.
 Result<void> write_all(int fd, std::string_view bytes, std::string_view what);
+
+// write_all() for a socket, with MSG_NOSIGNAL: a peer that has gone is an EPIPE error, never
+// a SIGPIPE for the whole process.
+Result<void> send_all(int socket, std::string_view bytes, std::string_view what);
+
+struct Pipe {
+    Fd read;
+    Fd write;
+};
+// A pipe, both ends close-on-exec.
+Result<Pipe> make_pipe();
 
 // Reads until end of file. Fails with EFBIG when the file holds more than `max_bytes`, so a
 // hostile or corrupt file cannot make the caller allocate without bound.

@@ -16,6 +16,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/sys.hpp"
 #include "contract/exec_channel.hpp"
 #include "contract/guest_protocol.hpp"
 #include "guest/console.hpp"
@@ -610,12 +611,10 @@ Result<std::optional<MainStdio>> make_main_stdio(contract::GuestConfig const& co
                          .agent_side = std::move(terminal.master)};
     }
     if (config.interactive) {
-        int fds[2];
-        if (::pipe2(fds, O_CLOEXEC) != 0) {
-            return fail_errno("pipe2 (the workload's stdin)");
-        }
-        return MainStdio{
-            .tty = false, .workload_side = base::Fd(fds[0]), .agent_side = base::Fd(fds[1])};
+        auto pipe = TRY_CTX(base::sys::make_pipe(), "the workload's stdin");
+        return MainStdio{.tty = false,
+                         .workload_side = std::move(pipe.read),
+                         .agent_side = std::move(pipe.write)};
     }
     return std::nullopt;
 }

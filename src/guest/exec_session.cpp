@@ -6,7 +6,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/sys.hpp"
 #include "base/user_accounts.hpp"
+#include "guest/files.hpp"
 
 namespace microvm::guest {
 namespace {
@@ -42,19 +44,6 @@ Result<void> set_nonblocking(base::Fd const& fd) {
     return {};
 }
 
-struct Pipe {
-    base::Fd read;
-    base::Fd write;
-};
-
-Result<Pipe> make_pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-        return fail_errno("pipe2");
-    }
-    return Pipe{base::Fd(fds[0]), base::Fd(fds[1])};
-}
-
 } // namespace
 
 Result<ExecTerminal> open_exec_terminal(std::uint16_t rows, std::uint16_t cols) {
@@ -79,18 +68,6 @@ Result<ExecTerminal> open_exec_terminal(std::uint16_t rows, std::uint16_t cols) 
     }
     return ExecTerminal{std::move(master), std::move(slave)};
 }
-
-namespace {
-
-Result<base::Fd> open_dev_null() {
-    base::Fd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
-    if (!fd) {
-        return fail_errno("open /dev/null");
-    }
-    return fd;
-}
-
-} // namespace
 
 Result<WorkloadSpec> exec_workload(contract::ExecRequest const& request,
                                    ExecDefaults const& defaults, base::Fd const& root) {
@@ -135,14 +112,14 @@ Result<ExecChild> start_exec_child(WorkloadSpec const& spec, contract::ExecReque
         return child;
     }
     base::Fd null;
-    std::optional<Pipe> input;
+    std::optional<base::sys::Pipe> input;
     if (request.stdin_open) {
-        input = TRY(make_pipe());
+        input = TRY(base::sys::make_pipe());
     } else {
         null = TRY(open_dev_null());
     }
-    Pipe output = TRY(make_pipe());
-    Pipe errors = TRY(make_pipe());
+    base::sys::Pipe output = TRY(base::sys::make_pipe());
+    base::sys::Pipe errors = TRY(base::sys::make_pipe());
     child.pid = TRY(start_workload(spec, {.stdin_fd = input ? input->read.get() : null.get(),
                                           .stdout_fd = output.write.get(),
                                           .stderr_fd = errors.write.get()}));

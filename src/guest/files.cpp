@@ -41,4 +41,12 @@ Result<std::optional<std::string>> read_optional_file(std::string const& path) {
     return TRY(read_all(fd.get(), path));
 }
 
+Result<base::Fd> open_dev_null() {
+    base::Fd fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!fd) {
+        return fail_errno("open /dev/null");
+    }
+    return fd;
+}
+
 } // namespace microvm::guest

@@ -9,6 +9,7 @@
 #include "base/fd.hpp"
 #include "guest/console.hpp"
 #include "guest/exec_agent.hpp"
+#include "guest/files.hpp"
 #include "guest/network.hpp"
 #include "guest/stop_request.hpp"
 
@@ -16,14 +17,6 @@ namespace microvm::guest {
 namespace {
 
 constexpr char default_hostname[] = "microvm";
-
-Result<base::Fd> open_dev_null() {
-    base::Fd fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-    if (!fd) {
-        return fail_errno("open /dev/null");
-    }
-    return fd;
-}
 
 } // namespace
 

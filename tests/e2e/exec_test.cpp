@@ -131,20 +131,6 @@ int guest_processes(std::string const& needle) {
     return result.exit_code <= 1 ? std::atoi(result.out.c_str()) : -1;
 }
 
-// Polls `done` every 200 ms for up to `limit` (a ceiling for a loaded TCG machine, not a
-// timing assertion).
-template <typename Condition>
-bool eventually_true(Condition done, std::chrono::seconds limit = 120s) {
-    auto const give_up = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            return false;
-        }
-        std::this_thread::sleep_for(200ms);
-    }
-    return true;
-}
-
 int runner_pid(std::string const& name) {
     auto const json = nlohmann::json::parse(microvm({"inspect", name}).out, nullptr, false);
     return json.is_array() && json.size() == 1 ? json[0]["state"].value("pid", 0) : 0;
@@ -231,7 +217,7 @@ TEST_F(Exec, MicrovmsOwnFailuresAre125WithAMessage) {
     auto const ran = microvm(
         {"run", "-d", "--name", "exec-exited", "--rootfs", world().rootfs.string(), "--", "true"});
     ASSERT_EQ(ran.exit_code, 0) << ran.err;
-    ASSERT_TRUE(eventually_true([] {
+    ASSERT_TRUE(eventually([] {
         auto const json =
             nlohmann::json::parse(microvm({"inspect", "exec-exited"}).out, nullptr, false);
         return json.is_array() && json.size() == 1 && json[0]["state"]["status"] == "exited";
@@ -289,21 +275,21 @@ TEST_F(Exec, AKilledClientLeavesNothingRunningInTheGuest) {
     int const null = ::open("/dev/null", O_RDWR);
     {
         Spawned client({"exec", shared_vm, "sleep", "1000"}, null, null, null);
-        ASSERT_TRUE(eventually_true([] { return guest_processes("[s]leep 1000") == 1; }));
+        ASSERT_TRUE(eventually([] { return guest_processes("[s]leep 1000") == 1; }));
         ::kill(client.pid(), SIGKILL);
     }
     // SIGHUP ends sleep at once; SIGKILL follows after the grace period for what ignores it.
-    EXPECT_TRUE(eventually_true([] { return guest_processes("[s]leep 1000") == 0; }));
+    EXPECT_TRUE(eventually([] { return guest_processes("[s]leep 1000") == 0; }));
     {
         Spawned client({"exec", shared_vm, "sh", "-c", "trap '' HUP; sleep 1001"}, null, null,
                        null);
         // The sh that ignores SIGHUP and its sleep.
-        ASSERT_TRUE(eventually_true([] { return guest_processes("[s]leep 1001") >= 1; }));
+        ASSERT_TRUE(eventually([] { return guest_processes("[s]leep 1001") >= 1; }));
         ::kill(client.pid(), SIGTERM);
         // SIGTERM was passed on to sh, which does not ignore it.
         EXPECT_TRUE(client.exited_within(30s));
     }
-    EXPECT_TRUE(eventually_true([] { return guest_processes("[s]leep 1001") == 0; }));
+    EXPECT_TRUE(eventually([] { return guest_processes("[s]leep 1001") == 0; }));
     ::close(null);
 }
 
@@ -316,7 +302,7 @@ TEST_F(Exec, AWorkloadStartedWithoutITCannotBeAttachedTo) {
 TEST_F(Exec, DetachedCommandsRunOn) {
     auto const started = exec({"-d", shared_vm, "sh", "-c", "sleep 1 && touch /tmp/detached-done"});
     ASSERT_EQ(started.exit_code, 0) << started.err;
-    EXPECT_TRUE(eventually_true([] {
+    EXPECT_TRUE(eventually([] {
         return exec({shared_vm, "test", "-e", "/tmp/detached-done"}).exit_code == 0;
     }));
 }
@@ -429,10 +415,10 @@ TEST(RunInteractive, RunItGivesAShellWithJobControlAndItsExitStatus) {
 }
 
 TEST(ExecExample, TheLibrarysExampleFeedsStdinAndReportsTheStatus) {
-    auto const result = test::run_process(
-        {bin("microvm-example-exec").string(), "--rootfs", world().rootfs.string(), "sh", "-c",
-         "tr a-z A-Z; exit 6"},
-        {"MICROVM_DATA_DIR=" + world().data_dir.string()});
+    auto const result =
+        test::run_process({bin("microvm-example-exec").string(), "--rootfs",
+                           world().rootfs.string(), "sh", "-c", "tr a-z A-Z; exit 6"},
+                          {"MICROVM_DATA_DIR=" + world().data_dir.string()});
     EXPECT_EQ(result.exit_code, 6) << result.err;
     EXPECT_EQ(result.out, "HELLO FROM THE HOST\n");
     EXPECT_NE(result.err.find("exit code: 6"), std::string::npos) << result.err;

@@ -54,18 +54,6 @@ bool alive(pid_t pid) {
     return ::kill(pid, 0) == 0 || errno != ESRCH;
 }
 
-template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::seconds limit) {
-    auto const deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (predicate()) {
-            return true;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return predicate();
-}
-
 TEST(Failure, KillingTheRunnerLeavesNoQemuOrVirtiofsdBehind) {
     auto share = fresh_dir("kill-share");
     std::string const name = "e2e-kill-" + std::to_string(::getpid());

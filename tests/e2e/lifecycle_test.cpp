@@ -58,20 +58,6 @@ std::string ps_row(std::string const& name, bool all = true) {
     return "";
 }
 
-// Polls `done` every 200 ms for up to `limit` (a ceiling for a loaded TCG machine, not a
-// timing assertion).
-template <typename Condition>
-bool eventually(Condition done, std::chrono::seconds limit = 300s) {
-    auto const give_up = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            return false;
-        }
-        std::this_thread::sleep_for(200ms);
-    }
-    return true;
-}
-
 // PIDs of processes whose command line names the VM's directory: its runner, qemu and the
 // virtiofsd daemons all do (config, sockets, logs).
 std::vector<int> processes_of(std::string const& name) {

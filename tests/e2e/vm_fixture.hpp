@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host/hypervisor/qemu/kernel.hpp"
@@ -42,5 +44,19 @@ std::string snapshot(std::filesystem::path const& dir);
 
 // How many processes run the given executable (by /proc/PID/exe basename).
 int count_processes(std::string const& exe_name);
+
+// Polls `done` every 200 ms for up to `limit` (a ceiling for a loaded TCG machine, not a
+// timing assertion).
+template <typename Condition>
+bool eventually(Condition done, std::chrono::seconds limit = std::chrono::seconds(300)) {
+    auto const give_up = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return true;
+}
 
 } // namespace microvm::e2e

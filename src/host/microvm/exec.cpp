@@ -17,6 +17,7 @@
 #include <microvm/microvm.hpp>
 
 #include "base/fd.hpp"
+#include "base/sys.hpp"
 #include "contract/exec_channel.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/state/vm_dir.hpp"
@@ -51,46 +52,6 @@ Result<base::Fd> connect_exec_socket(std::filesystem::path const& path) {
     return socket;
 }
 
-Result<void> send_all(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t const n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
-                ::poll(&ready, 1, -1);
-                continue;
-            }
-            return fail_errno("send to the exec socket");
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return {};
-}
-
-// Writes to a caller's descriptor, which may be non-blocking. False when it is closed
-// (EPIPE) or broken: the rest of that stream is dropped.
-bool write_out(int fd, std::string_view bytes) {
-    while (!bytes.empty()) {
-        ssize_t const n = ::write(fd, bytes.data(), bytes.size());
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            if (errno == EAGAIN) {
-                pollfd ready{.fd = fd, .events = POLLOUT, .revents = 0};
-                ::poll(&ready, 1, -1);
-                continue;
-            }
-            return false;
-        }
-        bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
 // Reads one frame, waiting at most until `deadline`.
 Result<ExecFrame> read_frame(int fd, contract::ExecFrameDecoder& decoder,
                              std::chrono::steady_clock::time_point deadline) {
@@ -120,19 +81,6 @@ Result<ExecFrame> read_frame(int fd, contract::ExecFrameDecoder& decoder,
         }
         decoder.commit(n > 0 ? static_cast<std::size_t>(n) : 0);
     }
-}
-
-struct Pipe {
-    base::Fd read;
-    base::Fd write;
-};
-
-Result<Pipe> make_pipe() {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) {
-        return fail_errno("pipe2");
-    }
-    return Pipe{base::Fd(fds[0]), base::Fd(fds[1])};
 }
 
 } // namespace
@@ -169,7 +117,7 @@ struct ExecProcess::State {
 
     Result<void> send(std::string const& frame) {
         std::lock_guard const lock(send_lock);
-        return send_all(socket.get(), frame);
+        return base::sys::send_all(socket.get(), frame, "the exec socket");
     }
 
     void run_relay() {
@@ -266,7 +214,8 @@ struct ExecProcess::State {
             case ExecFrameType::stdout_data:
             case ExecFrameType::stderr_data: {
                 int& sink = frame->type == ExecFrameType::stdout_data ? stdout_sink : stderr_sink;
-                if (sink >= 0 && !write_out(sink, frame->payload)) {
+                // A caller's descriptor that is closed or broken ends that stream only.
+                if (sink >= 0 && !base::sys::write_all(sink, frame->payload, "output")) {
                     sink = -1;
                 }
                 break;
@@ -436,7 +385,7 @@ Result<ExecProcess> start_session(Vm const& vm, SessionStart const& start) {
     }
     std::string open;
     contract::append_exec_frame(open, ExecFrameType::open, 0, payload);
-    TRY_CTX(send_all(state->socket.get(), open), start.what);
+    TRY_CTX(base::sys::send_all(state->socket.get(), open, "the exec socket"), start.what);
 
     auto const deadline = std::chrono::steady_clock::now() + start_timeout;
     auto const answer =
@@ -464,7 +413,7 @@ Result<ExecProcess> start_session(Vm const& vm, SessionStart const& start) {
         if (stdio.kind == ExecStdio::Kind::fd) {
             endpoint = stdio.fd;
         } else if (stdio.kind == ExecStdio::Kind::pipe) {
-            Pipe pipe = TRY(make_pipe());
+            base::sys::Pipe pipe = TRY(base::sys::make_pipe());
             caller = std::move(input ? pipe.write : pipe.read);
             own = std::move(input ? pipe.read : pipe.write);
             endpoint = own.get();

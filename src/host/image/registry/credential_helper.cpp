@@ -69,19 +69,6 @@ Result<base::Fd> stdin_file(std::string const& text) {
     return fd;
 }
 
-struct Pipe {
-    base::Fd read;
-    base::Fd write;
-};
-
-Result<Pipe> make_pipe() {
-    std::array<int, 2> fds{};
-    if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-        return fail_errno("pipe2");
-    }
-    return Pipe{base::Fd(fds[0]), base::Fd(fds[1])};
-}
-
 struct Output {
     std::string out;
     std::string err;
@@ -189,8 +176,8 @@ get_from_credential_helper(std::string_view name, std::string const& server_url,
     }
     auto const path = TRY(find_program(program, path_env));
     auto input = TRY(stdin_file(server_url));
-    auto out = TRY(make_pipe());
-    auto err = TRY(make_pipe());
+    auto out = TRY(base::sys::make_pipe());
+    auto err = TRY(base::sys::make_pipe());
     auto child = TRY_CTX(base::spawn(base::Command{
                              .path = path.string(),
                              .argv = {program, "get"},
