@@ -299,6 +299,37 @@ TEST_F(Exec, AWorkloadStartedWithoutITCannotBeAttachedTo) {
     EXPECT_NE(result.err.find("-i or -t"), std::string::npos) << result.err;
 }
 
+TEST_F(Exec, SignalsSentToTheClientReachTheCommand) {
+    int out[2];
+    ASSERT_EQ(::pipe(out), 0);
+    int const null = ::open("/dev/null", O_RDWR);
+    Spawned client({"exec", shared_vm, "sh", "-c",
+                    "trap 'echo got-int; exit 9' INT; echo ready; "
+                    "while true; do sleep 0.1; done"},
+                   null, out[1], null);
+    ::close(out[1]);
+    std::string seen;
+    auto read_some = [&] {
+        char buffer[256];
+        pollfd ready{.fd = out[0], .events = POLLIN, .revents = 0};
+        if (::poll(&ready, 1, 200) == 1) {
+            ssize_t const n = ::read(out[0], buffer, sizeof(buffer));
+            if (n > 0) {
+                seen.append(buffer, static_cast<std::size_t>(n));
+            }
+        }
+        return seen;
+    };
+    ASSERT_TRUE(eventually([&] { return read_some().find("ready") != std::string::npos; }, 60s));
+    ::kill(client.pid(), SIGINT);
+    ASSERT_TRUE(client.exited_within(60s));
+    EXPECT_EQ(client.status(), 9);
+    EXPECT_TRUE(eventually([&] { return read_some().find("got-int") != std::string::npos; }, 10s))
+        << seen;
+    ::close(out[0]);
+    ::close(null);
+}
+
 TEST_F(Exec, DetachedCommandsRunOn) {
     auto const started = exec({"-d", shared_vm, "sh", "-c", "sleep 1 && touch /tmp/detached-done"});
     ASSERT_EQ(started.exit_code, 0) << started.err;
