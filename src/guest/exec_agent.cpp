@@ -91,6 +91,8 @@ public:
             if (m_host_gone) {
                 hang_up_all();
                 if (m_setup.end == ChannelEnd::final) {
+                    // Leaving, or blocking until the host is back: no grace period to keep.
+                    kill_hung_up_now();
                     if (!m_setup.reconnect) {
                         return {};
                     }
@@ -211,7 +213,6 @@ private:
         if (m_to_host_sent == m_to_host.size()) {
             m_to_host.clear();
             m_to_host_sent = 0;
-            m_to_host_sent = 0;
         } else if (m_to_host_sent > m_to_host.size() / 2) {
             m_to_host.erase(0, m_to_host_sent);
             m_to_host_sent = 0;
@@ -330,14 +331,25 @@ private:
             }
             return {};
         case ExecFrameType::stdin_close:
-            session.close_stdin_when_drained = true;
+            // One client's end of input is not the workload's: its terminal outlives attaches.
+            if (!(session.is_main && session.tty)) {
+                session.close_stdin_when_drained = true;
+            }
             return {};
         case ExecFrameType::signal: {
             std::uint32_t const signo = TRY(contract::exec_frame_u32(frame));
             if (signo == 0 || signo >= static_cast<std::uint32_t>(NSIG)) {
                 return fail("signal " + std::to_string(signo) + " does not exist");
             }
-            if (!session.status && !session.is_main) {
+            if (session.is_main) {
+                // The workload's own process is init's, not the agent's: a signal goes where
+                // the terminal would send it, its foreground process group.
+                pid_t const group =
+                    session.tty && session.output ? ::tcgetpgrp(session.output.get()) : -1;
+                if (group > 0) {
+                    ::kill(-group, static_cast<int>(signo));
+                }
+            } else if (!session.status) {
                 ::kill(session.pid, static_cast<int>(signo));
             }
             return {};
@@ -418,6 +430,11 @@ private:
             for (auto& [id, session] : m_sessions) {
                 if (session.pid == pid) {
                     session.status = exit_status(status);
+                    if (session.hung_up) {
+                        // What the group started and that ignored SIGHUP ends now, while the
+                        // group's members keep its id from being reused.
+                        ::kill(-pid, SIGKILL);
+                    }
                     session.kill_at.reset();
                 }
             }
@@ -475,7 +492,9 @@ private:
 
     void pump_output(std::uint32_t id, Session& session, base::Fd& fd, ExecFrameType type) {
         char buffer[contract::max_exec_data_chunk];
-        while (fd && may_read_output(session)) {
+        // Reads per wake-up at most: a process that writes without pause must not keep the
+        // agent from its other sessions and deadlines.
+        for (int round = 0; round < max_reads_per_wake && fd && may_read_output(session); ++round) {
             std::size_t const want =
                 reads_freely(session)
                     ? sizeof(buffer)
@@ -523,6 +542,7 @@ private:
             return;
         }
         m_attached = id;
+        m_main->close_stdin_when_drained = false;
         m_main->output_credit = contract::ExecCredit();
         m_main->stdin_allowance = contract::ExecCredit();
         m_main->stdin_pending.clear();
@@ -567,6 +587,14 @@ private:
                 return; // the log misses it; an attached client still gets it
             }
             bytes.remove_prefix(static_cast<std::size_t>(n));
+        }
+    }
+
+    void kill_hung_up_now() {
+        for (auto& [id, session] : m_sessions) {
+            if (session.hung_up && !session.status) {
+                ::kill(-session.pid, SIGKILL);
+            }
         }
     }
 
@@ -621,8 +649,11 @@ Result<std::optional<MainStdio>> make_main_stdio(contract::GuestConfig const& co
 
 namespace {
 
-// How long the agent waits between attempts to reach the host over vsock.
+// How long the agent waits between attempts to reach the host over vsock, and how long init
+// waits for its first connection before it starts the workload anyway (a libkrun without the
+// exec port: nothing to take over then).
 constexpr std::chrono::seconds vsock_retry{1};
+constexpr std::chrono::milliseconds vsock_connect_patience{5000};
 
 base::Fd connect_vsock_until_done() {
     bool logged = false;
@@ -689,6 +720,13 @@ pid_t start_exec_agent(ExecTransport transport, ExecDefaults defaults,
         }
     }
     base::Fd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    // Over vsock any guest process can reach the host's port, and the runner serves the first
+    // connection: the workload starts only once the agent has made it.
+    auto connected = base::sys::make_pipe();
+    if (!connected) {
+        log("exec agent: " + connected.error().text());
+        return -1;
+    }
     pid_t const pid = ::fork();
     if (pid < 0) {
         log(Error::from_errno("fork the exec agent").text());
@@ -698,8 +736,18 @@ pid_t start_exec_agent(ExecTransport transport, ExecDefaults defaults,
         if (main) {
             main->agent_side.reset(); // else the workload's stdin would never end
         }
+        connected->write.reset();
+        if (transport == ExecTransport::vsock) {
+            pollfd ready{.fd = connected->read.get(), .events = POLLIN, .revents = 0};
+            if (::poll(&ready, 1, static_cast<int>(vsock_connect_patience.count())) != 1) {
+                log("the exec agent has not reached the host within " +
+                    std::to_string(vsock_connect_patience.count()) +
+                    " ms; the workload starts without waiting for it");
+            }
+        }
         return pid;
     }
+    connected->read.reset();
     std::optional<MainAttach> attach;
     if (main) {
         main->workload_side.reset();
@@ -721,6 +769,7 @@ pid_t start_exec_agent(ExecTransport transport, ExecDefaults defaults,
         // still coming up.
         channel = connect_vsock_until_done();
     }
+    connected->write.reset(); // the workload may start
     auto served =
         serve_exec_channel({.channel = std::move(channel),
                             .end = transport == ExecTransport::virtio_port ? ChannelEnd::reconnects

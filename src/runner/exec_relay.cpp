@@ -7,8 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <bit>
+#include <cstring>
 #include <deque>
 #include <map>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "contract/exec_channel.hpp"
@@ -41,6 +45,11 @@ struct Client {
     std::deque<std::pair<std::uint64_t, std::uint32_t>> data_ends;
     std::uint64_t queued_total = 0;
     std::uint64_t written_total = 0;
+    // Where the last data frame queued for the client starts (a position in the stream), so
+    // that the next piece of the same stream joins it: tiny frames from the guest cannot make
+    // the relay hold a header per byte.
+    std::optional<std::uint64_t> open_data_frame;
+    ExecFrameType open_data_type = ExecFrameType::stdout_data;
     std::uint32_t output_to_return = 0;
     contract::ExecCredit agent_output; // what the agent may still send us
     contract::ExecCredit client_stdin; // what the client may still send us
@@ -59,9 +68,12 @@ struct ExecRelay::State {
     base::Fd stop;
     contract::ExecFrameDecoder agent_decoder;
     std::string to_agent;
+    // Hangups not yet queued for the agent: sent once the queue has room.
+    std::set<std::uint32_t> pending_hangups;
     std::map<std::uint32_t, Client> clients;
     std::uint32_t next_id = 0;
     bool unknown_session_logged = false;
+    bool second_agent_logged = false;
     std::atomic<std::size_t> live{0};
     std::function<void(std::size_t)> on_sessions_changed;
     std::thread thread;
@@ -114,10 +126,11 @@ struct ExecRelay::State {
                 if ((revents & POLLOUT) != 0) {
                     write_client(it->first, it->second);
                 }
-                if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+                if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0 && it->second.socket) {
                     read_client(it->first, it->second);
                 }
             }
+            queue_control_for_agent();
             std::erase_if(clients, [](auto const& entry) { return !entry.second.socket; });
             // Last: a connection accepted now has no slot in this round's poll results.
             if (fds[1].revents != 0) {
@@ -164,8 +177,17 @@ struct ExecRelay::State {
         if (!socket) {
             return;
         }
+        // The first connection is the agent's (microvm-init starts it before the workload and
+        // waits for it to connect); a later one while it is connected is refused, so that no
+        // other guest process can take the channel over (on libkrun any guest process can
+        // reach the vsock port).
         if (agent) {
-            drop_agent("the agent connected again");
+            if (!second_agent_logged) {
+                notice("exec channel: a second connection from the guest while the agent's is "
+                       "open; refused");
+                second_agent_logged = true;
+            }
+            return;
         }
         agent = std::move(socket);
     }
@@ -244,7 +266,7 @@ struct ExecRelay::State {
             notice("exec session " + std::to_string(frame.session) +
                    ": the guest broke the protocol: " + handled.error().text() +
                    "; ending the session");
-            send_agent(ExecFrameType::hangup, frame.session);
+            pending_hangups.insert(frame.session);
             fail_client(it->second, "the VM broke the exec protocol: " + handled.error().text());
         }
     }
@@ -253,11 +275,12 @@ struct ExecRelay::State {
         switch (frame.type) {
         case ExecFrameType::stdout_data:
         case ExecFrameType::stderr_data: {
+            if (frame.payload.empty() || frame.payload.size() > contract::max_exec_data_chunk) {
+                return fail("a data frame of " + std::to_string(frame.payload.size()) +
+                            " bytes (1 to " + std::to_string(contract::max_exec_data_chunk) + ")");
+            }
             TRY(client.agent_output.spend(frame.payload.size()));
-            contract::append_exec_frame(client.to_client, frame.type, 0, frame.payload);
-            client.queued_total += contract::exec_frame_header_size + frame.payload.size();
-            client.data_ends.emplace_back(client.queued_total,
-                                          static_cast<std::uint32_t>(frame.payload.size()));
+            queue_data(client, frame.type, frame.payload);
             return {};
         }
         case ExecFrameType::stdin_credit:
@@ -295,6 +318,35 @@ struct ExecRelay::State {
     void queue_to_client(Client& client, ExecFrameType type, std::string_view payload) {
         contract::append_exec_frame(client.to_client, type, 0, payload);
         client.queued_total += contract::exec_frame_header_size + payload.size();
+        client.open_data_frame.reset();
+    }
+
+    // Queues output for the client, joining the last data frame of the same stream while none
+    // of it has been written and it has room; each piece is credited back once written.
+    void queue_data(Client& client, ExecFrameType type, std::string_view payload) {
+        auto const start = client.open_data_frame;
+        if (start && client.open_data_type == type && *start >= client.written_total) {
+            std::size_t const at = static_cast<std::size_t>(*start - client.written_total);
+            std::uint32_t length = 0;
+            std::memcpy(&length, client.to_client.data() + at, sizeof(length));
+            if (length + payload.size() <= contract::max_exec_frame_payload) {
+                length += static_cast<std::uint32_t>(payload.size());
+                static_assert(std::endian::native == std::endian::little,
+                              "the header's length field is little-endian");
+                std::memcpy(client.to_client.data() + at, &length, sizeof(length));
+                client.to_client.append(payload);
+                client.queued_total += payload.size();
+                client.data_ends.back().first = client.queued_total;
+                client.data_ends.back().second += static_cast<std::uint32_t>(payload.size());
+                return;
+            }
+        }
+        client.open_data_frame = client.queued_total;
+        client.open_data_type = type;
+        contract::append_exec_frame(client.to_client, type, 0, payload);
+        client.queued_total += contract::exec_frame_header_size + payload.size();
+        client.data_ends.emplace_back(client.queued_total,
+                                      static_cast<std::uint32_t>(payload.size()));
     }
 
     void fail_client(Client& client, std::string message) {
@@ -323,15 +375,6 @@ struct ExecRelay::State {
             client.output_to_return += client.data_ends.front().second;
             client.data_ends.pop_front();
         }
-        if (client.output_to_return >= credit_batch ||
-            (client.output_to_return > 0 && client.to_client.empty())) {
-            if (!client.ended && agent) {
-                contract::append_exec_frame_u32(to_agent, ExecFrameType::output_credit, id,
-                                                client.output_to_return);
-                (void)client.agent_output.grant(client.output_to_return);
-            }
-            client.output_to_return = 0;
-        }
         if (client.ended && client.to_client.empty()) {
             client.socket.reset();
         }
@@ -339,9 +382,39 @@ struct ExecRelay::State {
 
     void client_left(std::uint32_t id, Client& client) {
         if (client.opened && !client.ended && agent) {
-            send_agent(ExecFrameType::hangup, id);
+            pending_hangups.insert(id);
         }
         client.socket.reset();
+    }
+
+    bool agent_queue_has_room() const { return to_agent.size() < max_queued_for_agent; }
+
+    // Hangups and output credit go to the agent only while its queue has room: a guest that
+    // never drains its channel cannot make them pile up. Credit adds up per session meanwhile,
+    // and a hangup is one entry per session.
+    void queue_control_for_agent() {
+        if (!agent) {
+            pending_hangups.clear();
+            return;
+        }
+        while (!pending_hangups.empty() && agent_queue_has_room()) {
+            send_agent(ExecFrameType::hangup, *pending_hangups.begin());
+            pending_hangups.erase(pending_hangups.begin());
+        }
+        for (auto& [id, client] : clients) {
+            if (!agent_queue_has_room()) {
+                return;
+            }
+            bool const due = client.output_to_return >= credit_batch ||
+                             (client.output_to_return > 0 && client.to_client.empty());
+            if (due && !client.ended && client.socket) {
+                contract::append_exec_frame_u32(to_agent, ExecFrameType::output_credit, id,
+                                                client.output_to_return);
+                (void)client.agent_output.grant(client.output_to_return);
+                client.output_to_return = 0;
+            }
+            forward_stdin(id, client);
+        }
     }
 
     void read_client(std::uint32_t id, Client& client) {
@@ -364,7 +437,7 @@ struct ExecRelay::State {
                                          : Result<void>(std::unexpected(frame.error()));
             if (!handled) {
                 if (client.opened) {
-                    send_agent(ExecFrameType::hangup, id);
+                    pending_hangups.insert(id);
                 }
                 fail_client(client, "bad exec request: " + handled.error().text());
             }
@@ -412,7 +485,8 @@ struct ExecRelay::State {
         if (!client.socket || !client.opened || client.ended || !agent) {
             return;
         }
-        while (!client.stdin_pending.empty() && client.agent_stdin.available() > 0) {
+        while (!client.stdin_pending.empty() && client.agent_stdin.available() > 0 &&
+               agent_queue_has_room()) {
             std::size_t const chunk =
                 std::min({client.stdin_pending.size(), std::size_t{client.agent_stdin.available()},
                           contract::max_exec_data_chunk});

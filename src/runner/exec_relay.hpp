@@ -4,11 +4,13 @@
 //
 // The agent's end is hostile. Whatever it sends costs the relay bounded memory: per session at
 // most exec_window bytes of output for a client that does not read (the agent may send only
-// what the relay granted, and the relay grants only what the client took), per channel one
-// frame being decoded, and a bounded queue towards the agent (clients are not read while it is
-// full). Frames for sessions the relay does not know are dropped; data beyond its credit, or a
-// second "started", ends that session; a stream that does not decode ends the channel, and
-// the agent may connect again. Each such end is one line in runner.log. Nothing the agent
+// what the relay granted, and the relay grants only what the client took; consecutive pieces
+// join one frame, so tiny frames cost no header each), per channel one frame being decoded,
+// and a bounded queue towards the agent (while it is full, clients are not read and credit and
+// hangups wait, adding up per session). Frames for sessions the relay does not know are
+// dropped; an empty or oversized data frame, data beyond its credit, or a second "started"
+// ends that session; a stream that does not decode ends the channel, and the agent may
+// connect again. Each such end is one line in runner.log. Nothing the agent
 // sends reaches anything but the client of the session it names.
 #pragma once
 
@@ -26,7 +28,8 @@ struct ExecRelaySetup {
     // Listening: exec clients (the VM's exec socket, mode 0600 in a 0700 directory).
     base::Fd clients;
     // Listening: the agent's channel (qemu connects here for the exec port, libkrun for the
-    // vsock port). A new connection replaces the current one.
+    // vsock port). The first connection is the agent's; another one is refused while it is
+    // open, and accepted once the relay has dropped it.
     base::Fd agent;
     // Called from the relay's thread whenever the number of connected sessions changes.
     std::function<void(std::size_t)> on_sessions_changed;

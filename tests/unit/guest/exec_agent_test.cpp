@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -234,33 +236,60 @@ TEST_F(ExecAgentTest, CommandsThatCannotRunAre127And126) {
     EXPECT_EQ(collect(7).exited, 126u);
 }
 
+// Processes whose command line is exactly `argv`.
+int count_running(std::vector<std::string> const& argv) {
+    std::string wanted;
+    for (auto const& arg : argv) {
+        wanted += arg;
+        wanted.push_back('\0');
+    }
+    int count = 0;
+    for (auto const& entry : std::filesystem::directory_iterator("/proc")) {
+        std::ifstream file(entry.path() / "cmdline", std::ios::binary);
+        std::string const cmdline((std::istreambuf_iterator<char>(file)), {});
+        count += cmdline == wanted ? 1 : 0;
+    }
+    return count;
+}
+
+bool eventually_none(std::vector<std::string> const& argv, std::chrono::seconds limit) {
+    auto const give_up = std::chrono::steady_clock::now() + limit;
+    while (count_running(argv) != 0) {
+        if (std::chrono::steady_clock::now() > give_up) {
+            return false;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return true;
+}
+
 TEST_F(ExecAgentTest, AHangupEndsTheProcessGroupAndSigkillFollowsForWhatIgnoresIt) {
     open(8, {.argv = {"sleep", "1000"}});
-    auto const started = next();
-    ASSERT_TRUE(started && started->type == ExecFrameType::started);
-    pid_t const sleeper = static_cast<pid_t>(contract::exec_frame_u32(*started).value());
-    open(9, {.argv = {"sh", "-c", "trap '' HUP; sleep 1001"}});
-    auto const started_too = next();
-    ASSERT_TRUE(started_too && started_too->type == ExecFrameType::started);
-    pid_t const stubborn = static_cast<pid_t>(contract::exec_frame_u32(*started_too).value());
+    ASSERT_EQ(next()->type, ExecFrameType::started);
+    // A leader that ignores SIGHUP, and one that dies of it but leaves a member that ignores it.
+    open(9, {.argv = {"sh", "-c", "trap '' HUP; echo armed; sleep 1001"}});
+    open(10, {.argv = {"sh", "-c", "(trap '' HUP; exec sleep 1002) & echo armed; sleep 1003"}});
+    int armed = 0;
+    while (armed < 2) {
+        auto const frame = next();
+        ASSERT_TRUE(frame);
+        armed += frame->type == ExecFrameType::stdout_data ? 1 : 0;
+    }
+    for (int tries = 0; tries < 500 && count_running({"sleep", "1002"}) == 0; ++tries) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_EQ(count_running({"sleep", "1002"}), 1);
+    auto const hung_up = std::chrono::steady_clock::now();
     send(ExecFrameType::hangup, 8);
     send(ExecFrameType::hangup, 9);
-    auto gone = [](pid_t pid) {
-        auto const give_up = std::chrono::steady_clock::now() + 10s;
-        while (std::chrono::steady_clock::now() < give_up) {
-            // The agent reaps its sessions, so a pid that is gone is gone for good.
-            if (::kill(pid, 0) != 0 && errno == ESRCH) {
-                return true;
-            }
-            std::this_thread::sleep_for(50ms);
-        }
-        return false;
-    };
-    EXPECT_TRUE(gone(sleeper));
-    auto const before_kill = std::chrono::steady_clock::now();
-    EXPECT_TRUE(gone(stubborn));
-    // Only SIGKILL, after the grace period, ends the one that ignores SIGHUP.
-    EXPECT_GE(std::chrono::steady_clock::now() - before_kill, exec_hangup_grace / 2);
+    send(ExecFrameType::hangup, 10);
+    EXPECT_TRUE(eventually_none({"sleep", "1000"}, 10s));
+    EXPECT_TRUE(eventually_none({"sleep", "1003"}, 10s));
+    // The member that outlived its leader does not outlive the hangup.
+    EXPECT_TRUE(eventually_none({"sleep", "1002"}, 10s));
+    // Only SIGKILL, after the grace period, ends the group whose leader ignores SIGHUP.
+    EXPECT_TRUE(eventually_none({"sleep", "1001"}, 10s));
+    EXPECT_GE(std::chrono::steady_clock::now() - hung_up, exec_hangup_grace / 2);
 }
 
 TEST_F(ExecAgentTest, ATerminalSessionRunsOnAPty) {
