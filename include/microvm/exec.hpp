@@ -71,7 +71,9 @@ struct AttachOptions {
     std::uint16_t rows = 0;
     std::uint16_t cols = 0;
     // Bytes that, typed in this order on stdin, detach instead of reaching the workload
-    // (podman's default is ctrl-p ctrl-q: "\x10\x11"); empty: none.
+    // (podman's default is ctrl-p ctrl-q: "\x10\x11"); empty: none. With detach keys (a
+    // typist's session) the end of stdin detaches too, leaving the workload's terminal open;
+    // without, it ends the workload's stdin (run -i with a pipe).
     std::string detach_keys;
 };
 
@@ -108,7 +110,8 @@ public:
     // Ends the command's stdin once what was read so far is delivered (for a pipe: closes the
     // caller's end).
     Result<void> close_stdin();
-    // For an attach: wait() returned because the detach keys were typed.
+    // For an attach: wait() returned because the detach keys were typed (or, with detach keys,
+    // stdin ended).
     bool detached() const;
 
 private:

@@ -72,30 +72,42 @@ Result<std::string> parse_detach_keys(std::string const& text) {
 }
 
 Result<AttachEnd> attach_user(Vm& vm, bool interactive, bool tty, std::string const& detach_keys) {
-    AttachOptions options{
-        .stdin_stream = interactive ? ExecStdio::from_fd(STDIN_FILENO) : ExecStdio::closed_stream(),
-        .stdout_stream = tty ? ExecStdio::from_fd(STDOUT_FILENO) : ExecStdio::closed_stream(),
-        .rows = 0,
-        .cols = 0,
-        .detach_keys = interactive ? detach_keys : std::string()};
-    if (auto const size = terminal_size(STDIN_FILENO); size && tty) {
+    if (!tty) {
+        // The workload's output is in its logs, not on the session: follow them while stdin
+        // flows. No detach keys (without a terminal they would be data) and no signal handling:
+        // a signal ends this client as it ends any, and the VM runs on.
+        auto const session =
+            TRY(vm.attach({.stdin_stream = interactive ? ExecStdio::from_fd(STDIN_FILENO)
+                                                       : ExecStdio::closed_stream(),
+                           .stdout_stream = ExecStdio::closed_stream(),
+                           .rows = 0,
+                           .cols = 0,
+                           .detach_keys = {}}));
+        TRY(vm.follow(STDOUT_FILENO, STDERR_FILENO));
+        return AttachEnd::workload_ended;
+    }
+    AttachOptions options{.stdin_stream = interactive ? ExecStdio::from_fd(STDIN_FILENO)
+                                                      : ExecStdio::closed_stream(),
+                          .stdout_stream = ExecStdio::from_fd(STDOUT_FILENO),
+                          .rows = 0,
+                          .cols = 0,
+                          .detach_keys = interactive ? detach_keys : std::string()};
+    if (auto const size = terminal_size(STDIN_FILENO)) {
         options.rows = size->rows;
         options.cols = size->cols;
     }
+    // Before the session's thread starts, so that only the forwarder takes them.
     BlockedSignals const blocked;
     auto session = TRY(vm.attach(options));
     std::optional<RawTerminal> raw;
-    if (tty && interactive) {
+    if (interactive) {
         raw.emplace(TRY(RawTerminal::enter(STDIN_FILENO)));
     }
     {
-        SignalForwarder const forwarder(session, {.signals = false, .resize = tty});
-        if (tty) {
-            TRY(session.wait());
-        } else {
-            // The output is in the logs, not on the session: follow them while stdin flows.
-            TRY(vm.follow(STDOUT_FILENO, STDERR_FILENO));
-        }
+        // Signals go to the terminal's foreground process group in the VM, as a key would send
+        // them; resizes to the terminal.
+        SignalForwarder const forwarder(session, {.signals = true, .resize = true});
+        TRY(session.wait());
     }
     raw.reset();
     return session.detached() ? AttachEnd::detached : AttachEnd::workload_ended;

@@ -90,11 +90,15 @@ void append_exec_frame(std::string& out, ExecFrameType type, std::uint32_t sessi
     out.append(payload);
 }
 
-void append_exec_frame_u32(std::string& out, ExecFrameType type, std::uint32_t session,
-                           std::uint32_t value) {
+std::string encode_exec_u32(std::uint32_t value) {
     std::string payload;
     put_u32(payload, value);
-    append_exec_frame(out, type, session, payload);
+    return payload;
+}
+
+void append_exec_frame_u32(std::string& out, ExecFrameType type, std::uint32_t session,
+                           std::uint32_t value) {
+    append_exec_frame(out, type, session, encode_exec_u32(value));
 }
 
 Result<std::uint32_t> exec_frame_u32(ExecFrame const& frame) {

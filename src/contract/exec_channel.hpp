@@ -79,6 +79,8 @@ void append_exec_frame(std::string& out, ExecFrameType type, std::uint32_t sessi
 // A frame whose payload is one u32 (signal, credits, started, exited).
 void append_exec_frame_u32(std::string& out, ExecFrameType type, std::uint32_t session,
                            std::uint32_t value);
+// Such a frame's payload.
+std::string encode_exec_u32(std::uint32_t value);
 // The u32 of such a frame; an error when the payload is not exactly 4 bytes.
 Result<std::uint32_t> exec_frame_u32(ExecFrame const& frame);
 

@@ -498,9 +498,10 @@ struct ExecRelay::State {
         }
         if (client.stdin_to_return >= credit_batch ||
             (client.stdin_to_return > 0 && client.stdin_pending.empty())) {
-            contract::append_exec_frame_u32(client.to_client, ExecFrameType::stdin_credit, 0,
-                                            client.stdin_to_return);
-            client.queued_total += contract::exec_frame_header_size + 4;
+            // Through queue_to_client, which closes the data frame being joined: what comes
+            // after this must not be added to a frame before it.
+            queue_to_client(client, ExecFrameType::stdin_credit,
+                            contract::encode_exec_u32(client.stdin_to_return));
             (void)client.client_stdin.grant(client.stdin_to_return);
             client.stdin_to_return = 0;
         }

@@ -170,6 +170,11 @@ struct ExecProcess::State {
                     std::string const data =
                         pass_detach_keys(std::string_view(buffer, static_cast<std::size_t>(n)));
                     if (detached_by_keys) {
+                        // What was typed before the keys still goes.
+                        if (!data.empty()) {
+                            contract::append_exec_frame(frame, ExecFrameType::stdin_data, 0, data);
+                            (void)send(frame);
+                        }
                         return 0;
                     }
                     (void)stdin_credit.spend(static_cast<std::size_t>(n));
@@ -177,6 +182,12 @@ struct ExecProcess::State {
                         contract::append_exec_frame(frame, ExecFrameType::stdin_data, 0, data);
                     }
                 } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                    if (attached && !detach_keys.empty()) {
+                        // The end of a typist's input at a workload's terminal: the client is
+                        // done, the workload is not (it may be attached to again).
+                        detached_by_keys = true;
+                        return 0;
+                    }
                     stdin_open = false;
                     contract::append_exec_frame(frame, ExecFrameType::stdin_close, 0);
                 }
@@ -214,9 +225,13 @@ struct ExecProcess::State {
             case ExecFrameType::stdout_data:
             case ExecFrameType::stderr_data: {
                 int& sink = frame->type == ExecFrameType::stdout_data ? stdout_sink : stderr_sink;
-                // A caller's descriptor that is closed or broken ends that stream only.
-                if (sink >= 0 && !base::sys::write_all(sink, frame->payload, "output")) {
-                    sink = -1;
+                if (sink >= 0 && !write_output(sink, frame->payload)) {
+                    if (stopping) {
+                        return fail("the exec session was dropped");
+                    }
+                    // Nobody reads the output any more: the command is hung up, as a process
+                    // writing to a closed pipe would get SIGPIPE, and so is its status.
+                    return 128 + SIGPIPE;
                 }
                 break;
             }
@@ -265,6 +280,45 @@ struct ExecProcess::State {
         return out;
     }
 
+    // Writes to a caller's descriptor, which may be non-blocking, waiting for it to take more
+    // but not past the ExecProcess being dropped. False when it is closed or broken.
+    bool write_output(int fd, std::string_view bytes) {
+        while (!bytes.empty()) {
+            ssize_t const n = ::write(fd, bytes.data(), bytes.size());
+            if (n >= 0) {
+                bytes.remove_prefix(static_cast<std::size_t>(n));
+                continue;
+            }
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno != EAGAIN) {
+                return false;
+            }
+            pollfd fds[2] = {{fd, POLLOUT, 0}, {wake.get(), POLLIN, 0}};
+            (void)::poll(fds, 2, -1);
+            if (stopping) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Ends the relay thread: the runner sees the connection go and hangs the command up.
+    void stop() {
+        if (!relay.joinable()) {
+            return;
+        }
+        stopping = true;
+        ::shutdown(socket.get(), SHUT_RDWR);
+        // A relay blocked writing into the caller's full pipe gets EPIPE once the caller's end
+        // is gone.
+        caller_stdout.reset();
+        caller_stderr.reset();
+        wake_relay();
+        relay.join();
+    }
+
     void wake_relay() {
         std::uint64_t const one = 1;
         (void)::write(wake.get(), &one, sizeof(one));
@@ -273,17 +327,21 @@ struct ExecProcess::State {
 
 ExecProcess::ExecProcess(std::unique_ptr<State> state) : m_state(std::move(state)) {}
 ExecProcess::ExecProcess(ExecProcess&&) noexcept = default;
-ExecProcess& ExecProcess::operator=(ExecProcess&&) noexcept = default;
+
+ExecProcess& ExecProcess::operator=(ExecProcess&& other) noexcept {
+    if (this != &other) {
+        if (m_state) {
+            m_state->stop();
+        }
+        m_state = std::move(other.m_state);
+    }
+    return *this;
+}
 
 ExecProcess::~ExecProcess() {
-    if (!m_state || !m_state->relay.joinable()) {
-        return;
+    if (m_state) {
+        m_state->stop();
     }
-    // The runner sees the connection go and hangs the command up.
-    m_state->stopping = true;
-    ::shutdown(m_state->socket.get(), SHUT_RDWR);
-    m_state->wake_relay();
-    m_state->relay.join();
 }
 
 int ExecProcess::pid() const {
