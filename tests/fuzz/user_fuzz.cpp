@@ -1,8 +1,8 @@
 // An image's User resolved over its /etc/passwd and /etc/group (base/user_accounts.hpp).
 // Input: the user spec, the passwd file and the group file, separated by NUL bytes.
 #include "base/safe_file.hpp"
-#include "fuzz_support.hpp"
 #include "base/user_accounts.hpp"
+#include "fuzz_support.hpp"
 
 using namespace microvm;
 
