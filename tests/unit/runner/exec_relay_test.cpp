@@ -561,6 +561,50 @@ TEST_F(ExecRelayTest, TinyFramesJoinAndEmptyOnesEndTheSession) {
     EXPECT_TRUE(expect_frame(agent, ExecFrameType::hangup, session, hangup));
 }
 
+TEST_F(ExecRelayTest, FramesQueuedBetweenJoinedOutputKeepTheStreamInStep) {
+    Peer agent = connect_agent();
+    Peer client = connect_client();
+    std::uint32_t session = 0;
+    ASSERT_TRUE(open_session(client, agent, session));
+    ASSERT_TRUE(agent.send_u32(ExecFrameType::started, session, 1));
+    // Output the client does not read yet: what its socket does not take stays queued, the
+    // last frame open for joining.
+    std::string sent;
+    for (int i = 0; sent.size() + 1024 <= exec_window - 8 * 1024; ++i) {
+        std::string const piece(1024, static_cast<char>('a' + i % 26));
+        ASSERT_TRUE(agent.send(ExecFrameType::stdout_data, session, piece));
+        sent += piece;
+    }
+    // Stdin from the client makes the relay queue a stdin credit behind that output...
+    ASSERT_TRUE(client.send(ExecFrameType::stdin_data, 0, "typed"));
+    ExecFrame stdin_frame;
+    ASSERT_TRUE(
+        expect_frame(agent, ExecFrameType::stdin_data, session, stdin_frame, Credits::skip));
+    // ...and output after it must come after it, not inside the frame before it.
+    for (char c : std::string("XYZ")) {
+        ASSERT_TRUE(agent.send(ExecFrameType::stdout_data, session, std::string(1, c)));
+        sent += c;
+    }
+    ASSERT_TRUE(agent.send_u32(ExecFrameType::exited, session, 0));
+    ASSERT_TRUE(expect_u32(client, ExecFrameType::started, 0, 1));
+    std::string received;
+    std::uint32_t credit = 0;
+    while (true) {
+        ExecFrame frame;
+        ASSERT_TRUE(next_frame(client, frame)) << "after " << received.size() << " bytes";
+        if (frame.type == ExecFrameType::stdout_data) {
+            received += frame.payload;
+        } else if (frame.type == ExecFrameType::stdin_credit) {
+            credit += contract::exec_frame_u32(frame).value();
+        } else {
+            ASSERT_EQ(frame.type, ExecFrameType::exited);
+            break;
+        }
+    }
+    EXPECT_TRUE(received == sent) << "stdout arrived altered or out of order";
+    EXPECT_EQ(credit, 5u);
+}
+
 TEST_F(ExecRelayTest, GrantsOutputCreditOnlyAsTheClientReads) {
     Peer agent = connect_agent();
     Peer client = connect_client();
