@@ -28,3 +28,27 @@ bench_stats() {
             printf "%.3f %.3f %.3f\n", med / d, v[1] / d, v[NR] / d
         }'
 }
+
+# Writes an uncompressed newc cpio holding one file, /init (mode 0755), from INIT_BINARY to OUT:
+# the raw-qemu floors' initramfs, made here so that the cpio tool is not needed.
+write_init_cpio() { # INIT_BINARY OUT
+    local init=$1 out=$2
+    cpio_entry() { # NAME MODE [FILE]
+        local name=$1 mode=$2 file=${3:-} size=0 namesize pad
+        [ -n "$file" ] && size=$(stat -c %s "$file")
+        namesize=$((${#name} + 1))
+        printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+            1 "$mode" 0 0 1 0 "$size" 0 0 0 0 "$namesize" 0
+        printf '%s\0' "$name"
+        pad=$(((4 - (110 + namesize) % 4) % 4))
+        head -c "$pad" /dev/zero
+        if [ -n "$file" ]; then
+            cat "$file"
+            head -c $(((4 - size % 4) % 4)) /dev/zero
+        fi
+    }
+    {
+        cpio_entry init $((0100755)) "$init"
+        cpio_entry TRAILER!!! 0
+    } >"$out"
+}

@@ -64,24 +64,7 @@ trap cleanup EXIT
 # the cpio tool is not needed.
 cc -static -Os -s -o "$scratch/init" "$here/poweroff_init.c"
 
-cpio_entry() { # NAME MODE [FILE]
-    local name=$1 mode=$2 file=${3:-} size=0 namesize pad
-    [ -n "$file" ] && size=$(stat -c %s "$file")
-    namesize=$((${#name} + 1))
-    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
-        1 "$mode" 0 0 1 0 "$size" 0 0 0 0 "$namesize" 0
-    printf '%s\0' "$name"
-    pad=$(((4 - (110 + namesize) % 4) % 4))
-    head -c "$pad" /dev/zero
-    if [ -n "$file" ]; then
-        cat "$file"
-        head -c $(((4 - size % 4) % 4)) /dev/zero
-    fi
-}
-{
-    cpio_entry init $((0100755)) "$scratch/init"
-    cpio_entry TRAILER!!! 0
-} >"$scratch/initramfs.cpio"
+write_init_cpio "$scratch/init" "$scratch/initramfs.cpio"
 
 # --- the microvm side: a busybox rootfs and a data directory of the bench's own.
 rootfs="$scratch/rootfs"

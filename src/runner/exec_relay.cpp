@@ -15,9 +15,9 @@
 #include <set>
 #include <thread>
 
+#include "base/unix_socket.hpp"
 #include "contract/exec_channel.hpp"
 #include "runner/logging.hpp"
-#include "runner/unix_socket.hpp"
 
 namespace microvm::runner {
 
@@ -546,13 +546,19 @@ std::size_t ExecRelay::live_sessions() const {
     return m_state ? m_state->live.load() : 0;
 }
 
-Result<base::Fd> listen_exec_socket(std::string const& path) {
-    base::Fd socket = TRY(listen_unix(path, 16));
+Result<ExecRelay> serve_exec(std::filesystem::path const& dir, Reporter& reporter) {
+    std::string const clients_path = (dir / contract::exec_socket_name).string();
+    base::Fd clients = TRY(base::listen_unix(clients_path, 16));
     // The directory is 0700 already; the mode says the same to anyone who looks.
-    if (::chmod(path.c_str(), 0600) != 0) {
-        return fail_errno("chmod " + path);
+    if (::chmod(clients_path.c_str(), 0600) != 0) {
+        return fail_errno("chmod " + clients_path);
     }
-    return socket;
+    base::Fd agent = TRY(base::listen_unix((dir / exec_agent_socket_name).string()));
+    return ExecRelay::start({.clients = std::move(clients),
+                             .agent = std::move(agent),
+                             .on_sessions_changed = [&reporter](std::size_t n) {
+                                 reporter.exec_sessions_changed(n);
+                             }});
 }
 
 } // namespace microvm::runner

@@ -15,12 +15,14 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "runner/reporter.hpp"
 
 namespace microvm::runner {
 
@@ -56,7 +58,13 @@ private:
     std::unique_ptr<State> m_state;
 };
 
-// Listens on `path` for exec clients with the mode 0600.
-Result<base::Fd> listen_exec_socket(std::string const& path);
+// The socket in the runtime directory that the agent's side connects to (qemu's exec port
+// chardev, libkrun's vsock port).
+inline constexpr char exec_agent_socket_name[] = "agent.sock";
+
+// What both engines serve: the VM's exec socket (contract::exec_socket_name, mode 0600) and the
+// agent's (exec_agent_socket_name) in the runtime directory `dir`, relayed by a new ExecRelay
+// that tells `reporter` the number of sessions as it changes.
+Result<ExecRelay> serve_exec(std::filesystem::path const& dir, Reporter& reporter);
 
 } // namespace microvm::runner

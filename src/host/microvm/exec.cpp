@@ -6,11 +6,9 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -18,6 +16,7 @@
 
 #include "base/fd.hpp"
 #include "base/sys.hpp"
+#include "base/unix_socket.hpp"
 #include "contract/exec_channel.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/state/vm_dir.hpp"
@@ -32,25 +31,6 @@ using contract::ExecFrameType;
 // How long the VM's agent has to start the command: a VM that was just started is still
 // booting (about a second under TCG); one that never answers has no agent.
 constexpr std::chrono::seconds start_timeout{60};
-
-Result<base::Fd> connect_exec_socket(std::filesystem::path const& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::string const text = path.string();
-    if (text.size() >= sizeof(address.sun_path)) {
-        return fail("its exec socket's path is too long for a unix socket: " + text);
-    }
-    std::memcpy(address.sun_path, text.c_str(), text.size() + 1);
-    base::Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (!socket) {
-        return fail_errno("socket(AF_UNIX)");
-    }
-    if (::connect(socket.get(), reinterpret_cast<sockaddr const*>(&address), sizeof(address)) !=
-        0) {
-        return fail_errno("connect " + text);
-    }
-    return socket;
-}
 
 // Reads one frame, waiting at most until `deadline`.
 Result<ExecFrame> read_frame(int fd, contract::ExecFrameDecoder& decoder,
@@ -419,7 +399,7 @@ Result<ExecProcess> start_session(Vm const& vm, SessionStart const& start) {
     // before it starts the VMM.
     auto const give_up = std::chrono::steady_clock::now() + start_timeout;
     while (true) {
-        auto connected = connect_exec_socket(socket_path);
+        auto connected = base::connect_unix(socket_path.string());
         if (connected) {
             state->socket = std::move(*connected);
             break;

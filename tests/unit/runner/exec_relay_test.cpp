@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "base/temp_dir.hpp"
+#include "base/unix_socket.hpp"
 #include "contract/exec_channel.hpp"
 #include "runner/exec_relay.hpp"
-#include "runner/unix_socket.hpp"
 
 #ifdef __SANITIZE_ADDRESS__
 // From <sanitizer/allocator_interface.h>, which GCC does not ship: the bytes malloc'd and not
@@ -307,18 +307,14 @@ protected:
         ASSERT_TRUE(dir) << dir.error().text();
         m_dir.emplace(std::move(*dir));
         m_exec_path = (m_dir->path() / contract::exec_socket_name).string();
-        m_agent_path = (m_dir->path() / "agent.sock").string();
-        auto clients = listen_exec_socket(m_exec_path);
-        ASSERT_TRUE(clients) << clients.error().text();
-        auto agent = listen_unix(m_agent_path, 4);
-        ASSERT_TRUE(agent) << agent.error().text();
-        auto relay = ExecRelay::start({.clients = std::move(*clients), .agent = std::move(*agent)});
+        m_agent_path = (m_dir->path() / exec_agent_socket_name).string();
+        auto relay = serve_exec(m_dir->path(), m_reporter);
         ASSERT_TRUE(relay) << relay.error().text();
         m_relay.emplace(std::move(*relay));
     }
 
     Peer connect(std::string const& path) {
-        auto socket = connect_unix(path, wait_limit);
+        auto socket = base::connect_unix(path, wait_limit);
         if (!socket) {
             ADD_FAILURE() << socket.error().text();
             return {};
@@ -402,8 +398,9 @@ protected:
     std::optional<base::TempDir> m_dir;
     std::string m_exec_path;
     std::string m_agent_path;
-    // Last: it stops before the directory goes. (Optional because ExecRelay's inline default
-    // constructor needs the complete State, which only exec_relay.cpp has.)
+    // Last: it stops before the directory goes.
+    // No report path: the count is written nowhere. Declared before the relay, which uses it.
+    Reporter m_reporter{"", contract::Engine::qemu};
     std::optional<ExecRelay> m_relay;
 };
 

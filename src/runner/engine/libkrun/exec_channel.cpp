@@ -7,7 +7,6 @@
 #include "contract/exec_channel.hpp"
 #include "contract/guest_protocol.hpp"
 #include "runner/logging.hpp"
-#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::libkrun {
 
@@ -27,20 +26,9 @@ Step<std::optional<ExecRelay>> serve_exec(contract::RunnerConfig const& config, 
         return std::nullopt;
     }
     std::filesystem::path const dir = config.runtime_dir;
-    std::string const agent_path = (dir / "agent.sock").string();
-    auto relay = [&]() -> Result<ExecRelay> {
-        base::Fd clients = TRY(listen_exec_socket((dir / contract::exec_socket_name).string()));
-        base::Fd agent = TRY(listen_unix(agent_path));
-        return ExecRelay::start({.clients = std::move(clients),
-                                 .agent = std::move(agent),
-                                 .on_sessions_changed = [&reporter](std::size_t n) {
-                                     reporter.exec_sessions_changed(n);
-                                 }});
-    }();
-    if (!relay) {
-        return failure(RunnerExit::start_failed,
-                       std::move(relay.error()).context("serve the exec socket"));
-    }
+    std::string const agent_path = (dir / exec_agent_socket_name).string();
+    ExecRelay relay =
+        TRY(as_step(serve_exec(dir, reporter), RunnerExit::start_failed, "serve exec"));
     if (no_network) {
         spdlog::debug("krun_add_vsock({}, 0)", ctx);
         TRY(checked("krun_add_vsock", krun.add_vsock(ctx, 0)));
@@ -49,7 +37,7 @@ Step<std::optional<ExecRelay>> serve_exec(contract::RunnerConfig const& config, 
                   agent_path);
     TRY(checked("krun_add_vsock_port2",
                 krun.add_vsock_port2(ctx, contract::exec_vsock_port, agent_path.c_str(), false)));
-    return std::optional<ExecRelay>(std::move(*relay));
+    return std::optional<ExecRelay>(std::move(relay));
 }
 
 } // namespace microvm::runner::libkrun

@@ -5,14 +5,14 @@
 #include <cerrno>
 #include <string_view>
 
+#include "base/unix_socket.hpp"
 #include "contract/guest_protocol.hpp"
-#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 
 Result<base::Fd> request_guest_stop(std::string const& socket_path,
                                     std::chrono::milliseconds timeout) {
-    base::Fd socket = TRY_CTX(connect_unix(socket_path, timeout), "control port");
+    base::Fd socket = TRY_CTX(base::connect_unix(socket_path, timeout), "control port");
     std::string_view const line = contract::control_stop_request;
     std::size_t sent = 0;
     while (sent < line.size()) {

@@ -44,7 +44,6 @@
 #include "runner/privileged_files_policy.hpp"
 #include "runner/read_only_policy.hpp"
 #include "runner/reporter.hpp"
-#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -300,7 +299,7 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         .stderr_path = output(config.stderr_path, qemu_stderr_fd),
         .status_path = workspace.path("status"),
         .control_socket_path = workspace.path("control.sock"),
-        .exec_channel_path = workspace.path("agent.sock"),
+        .exec_channel_path = workspace.path(exec_agent_socket_name),
         .shares = {},
         .network = config.network,
         .outbound = config.outbound,
@@ -310,21 +309,6 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         launch.shares.push_back({.tag = plan.tag, .socket_path = plan.socket_path});
     }
     return launch;
-}
-
-// The VM's exec socket, relayed to the agent over the exec port.
-Step<ExecRelay> serve_exec(Workspace const& workspace, QemuLaunch const& launch,
-                           Reporter& reporter) {
-    auto started = [&]() -> Result<ExecRelay> {
-        base::Fd clients = TRY(listen_exec_socket(workspace.path(contract::exec_socket_name)));
-        base::Fd agent = TRY(listen_unix(launch.exec_channel_path));
-        return ExecRelay::start({.clients = std::move(clients),
-                                 .agent = std::move(agent),
-                                 .on_sessions_changed = [&reporter](std::size_t n) {
-                                     reporter.exec_sessions_changed(n);
-                                 }});
-    }();
-    return as_step(std::move(started), RunnerExit::start_failed, "serve the exec socket");
 }
 
 Step<base::Child> start_qemu(QemuLaunch const& launch) {
@@ -444,7 +428,8 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
 
     QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
     // Listening before qemu starts, which connects to the agent's side at once.
-    ExecRelay const exec = TRY(serve_exec(workspace, launch, reporter));
+    ExecRelay const exec =
+        TRY(as_step(serve_exec(workspace.dir, reporter), RunnerExit::start_failed, "serve exec"));
     base::Child qemu = TRY(start_qemu(launch));
     describe_in_report(reporter.report(), checked, plans);
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));

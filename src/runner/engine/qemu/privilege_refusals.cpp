@@ -14,6 +14,7 @@
 #include <expected>
 
 #include "runner/engine/qemu/privilege_filter.hpp"
+#include "runner/logging.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -82,14 +83,11 @@ struct PrivilegeRefusals::State {
     // log holds a handful of lines per share at most.
     void log_once(std::string const& tag, std::string const& kind, std::string const& what) {
         if (logged.emplace(tag, kind).second) {
-            std::fprintf(
-                stderr,
-                "microvm-runner: share \"%s\": refused %s (EPERM in the guest): what a guest "
-                "writes into a read-write share carries no privilege onto the host; the "
-                "share's options suid and dev allow setuid/setgid files and file "
-                "capabilities, and device nodes (further refusals of this kind are not "
-                "logged)\n",
-                tag.c_str(), what.c_str());
+            notice("share \"" + tag + "\": refused " + what +
+                   " (EPERM in the guest): what a guest writes into a read-write share carries "
+                   "no privilege onto the host; the share's options suid and dev allow "
+                   "setuid/setgid files and file capabilities, and device nodes (further "
+                   "refusals of this kind are not logged)");
         }
     }
 

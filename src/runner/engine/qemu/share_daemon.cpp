@@ -9,8 +9,8 @@
 
 #include "base/command.hpp"
 #include "base/fd.hpp"
+#include "base/unix_socket.hpp"
 #include "runner/engine/qemu/read_only_view.hpp"
-#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 
@@ -103,7 +103,7 @@ std::string daemon_log_tail(std::string const& log_path, std::size_t lines) {
 }
 
 Result<ShareDaemon> start_share_daemon(SharePlan const& plan, Virtiofsd const& daemon) {
-    base::Fd const listener = TRY(listen_unix(plan.socket_path));
+    base::Fd const listener = TRY(base::listen_unix(plan.socket_path));
     base::Fd log;
     if (!plan.log_path.empty()) {
         log.reset(::open(plan.log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));

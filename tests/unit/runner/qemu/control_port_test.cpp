@@ -5,9 +5,9 @@
 #include <thread>
 
 #include "base/temp_dir.hpp"
+#include "base/unix_socket.hpp"
 #include "contract/guest_protocol.hpp"
 #include "runner/engine/qemu/control_port.hpp"
-#include "runner/unix_socket.hpp"
 
 namespace microvm::runner::qemu {
 namespace {
@@ -32,7 +32,7 @@ TEST(ControlPort, WritesTheStopRequestAndKeepsTheConnectionOpen) {
     auto dir = base::TempDir::create("microvm-control-port-test-");
     ASSERT_TRUE(dir);
     auto const path = (dir->path() / "control.sock").string();
-    auto listener = listen_unix(path);
+    auto listener = base::listen_unix(path);
     ASSERT_TRUE(listener) << listener.error().text();
     std::string received;
     std::thread server([&] { received = serve(listener->get()); });

@@ -1,4 +1,4 @@
-#include "runner/unix_socket.hpp"
+#include "base/unix_socket.hpp"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -6,7 +6,7 @@
 
 #include <cstring>
 
-namespace microvm::runner {
+namespace microvm::base {
 
 namespace {
 
@@ -44,11 +44,14 @@ Result<base::Fd> connect_unix(std::string const& path, std::chrono::milliseconds
     if (!socket) {
         return fail_errno("socket(AF_UNIX)");
     }
-    timeval const limit = {.tv_sec = static_cast<time_t>(timeout.count() / 1000),
-                           .tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-    if (::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0 ||
-        ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)) < 0) {
-        return fail_errno("setsockopt(SO_RCVTIMEO)");
+    if (timeout > std::chrono::milliseconds::zero()) {
+        timeval const limit = {.tv_sec = static_cast<time_t>(timeout.count() / 1000),
+                               .tv_usec =
+                                   static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+        if (::setsockopt(socket.get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit)) < 0 ||
+            ::setsockopt(socket.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit)) < 0) {
+            return fail_errno("setsockopt(SO_RCVTIMEO)");
+        }
     }
     if (::connect(socket.get(), reinterpret_cast<sockaddr const*>(&address), sizeof(address)) < 0) {
         return fail_errno("connect " + path);
@@ -56,4 +59,4 @@ Result<base::Fd> connect_unix(std::string const& path, std::chrono::milliseconds
     return socket;
 }
 
-} // namespace microvm::runner
+} // namespace microvm::base
