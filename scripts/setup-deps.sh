@@ -14,10 +14,15 @@ packages=(
     libcurl4-openssl-dev libssl-dev libgtest-dev libgmock-dev
     # the runner's filter on read-write shares' file servers (docs/SECURITY.md)
     libseccomp-dev
+    # the egress policy: the runner's own user-mode network (slirp.pc requires glib) and its
+    # DNS answerer
+    libslirp-dev libglib2.0-dev libldns-dev
     # running VMs: the VMM, virtiofsd (in qemu-system-common), the guest kernel and its modules
     qemu-system-x86 linux-image-amd64
     # test fixtures: a static busybox for guest roots, a real registry and real image tools
     busybox-static docker-registry umoci skopeo
+    # egress tests: the test hosts' DNS server and echo servers in a network namespace
+    dnsmasq-base socat
     # tools the tests and the demo call
     procps iproute2 util-linux e2fsprogs openssl attr
     # a Debian userland: the e2e tests' root (scripts/make-debian-rootfs.sh), bench/pull's image

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <microvm/egress.hpp>
 #include <microvm/error.hpp>
 #include <microvm/hooks.hpp>
 #include <microvm/preflight.hpp>
@@ -34,8 +35,6 @@ struct VirtioFSMount {
     bool allow_devices = false;
 };
 
-enum class Protocol { tcp, udp };
-
 // A host port forwarded to a guest port.
 struct PortForward {
     std::uint16_t host = 0;
@@ -53,10 +52,6 @@ enum class NetworkMode {
     // No network device at all: the guest has loopback only, and no port can be forwarded.
     none,
 };
-
-// Whether the guest may open connections of its own (`--no-outbound` denies). Forwarded ports
-// keep working either way: they are connections the host side opens.
-enum class Outbound { allow, deny };
 
 // What happens when a read-only share cannot be enforced by the host-side file server.
 enum class ReadOnlyPolicy {
@@ -93,7 +88,10 @@ struct RunOptions {
     std::vector<VirtioFSMount> mounts;
     std::vector<PortForward> ports;
     NetworkMode network = NetworkMode::user;
-    Outbound outbound = Outbound::allow;
+    // What the guest may connect to (`--egress-allow`, `--egress-policy`, `--no-outbound`):
+    // std::nullopt reaches whatever the host's user can; a policy denies everything it does not
+    // allow, enforced by the VM's runner outside the guest. Published ports keep working.
+    std::optional<EgressPolicy> egress;
     // Replace the image's command (Entrypoint + Cmd) when not empty.
     std::vector<std::string> command;
     // Extra environment, "KEY=VALUE", applied after the image's.
@@ -146,7 +144,5 @@ char const* to_string(PullPolicy policy);
 Result<PullPolicy> parse_pull_policy(std::string_view text);
 char const* to_string(NetworkMode mode);
 Result<NetworkMode> parse_network_mode(std::string_view text);
-char const* to_string(Outbound outbound);
-Result<Outbound> parse_outbound(std::string_view text);
 
 } // namespace microvm

@@ -76,19 +76,63 @@ void add_network_options(CLI::App& run, NetworkArgs& args) {
                    "user (default: userspace network with outbound access) or none (loopback "
                    "only)");
     run.add_flag("--no-outbound", args.no_outbound,
-                 "Refuse every connection the guest opens (to the host or beyond); forwarded "
-                 "ports keep working");
+                 "Refuse every connection the guest opens (to the host or beyond): the empty "
+                 "egress allow-list; forwarded ports keep working");
+    run.add_option("--egress-allow", args.egress_allow,
+                   "Deny the guest's connections by default and allow RULE: NAME, *.NAME, IP or "
+                   "CIDR, each with optional :PORT or :LOW-HIGH and /tcp or /udp (default: any "
+                   "port, tcp); repeatable");
+    run.add_option("--egress-policy", args.egress_policy_file,
+                   "Read egress rules from FILE, one per line, '#' comments");
+    run.add_option("--dns", args.dns,
+                   "Upstream resolver for the names an egress policy allows (default: the "
+                   "host's /etc/resolv.conf); repeatable");
 }
+
+namespace {
+
+Result<std::optional<EgressPolicy>> egress_policy(NetworkArgs const& args) {
+    bool const wanted =
+        args.no_outbound || !args.egress_allow.empty() || !args.egress_policy_file.empty();
+    if (!wanted) {
+        if (!args.dns.empty()) {
+            return fail("--dns " + args.dns.front() +
+                        ": names an upstream for microvm's resolver, which only a VM under an "
+                        "egress policy has (--egress-allow, --egress-policy or --no-outbound)");
+        }
+        return std::nullopt;
+    }
+    if (args.no_outbound && (!args.egress_allow.empty() || !args.egress_policy_file.empty())) {
+        return fail("--no-outbound allows nothing; it cannot be combined with --egress-allow or "
+                    "--egress-policy");
+    }
+    EgressPolicy policy;
+    for (auto const& text : args.egress_allow) {
+        policy.allow.push_back(TRY_CTX(parse_egress_rule(text), "--egress-allow"));
+    }
+    if (!args.egress_policy_file.empty()) {
+        auto rules = TRY_CTX(read_egress_rules_file(args.egress_policy_file), "--egress-policy");
+        policy.allow.insert(policy.allow.end(), rules.begin(), rules.end());
+    }
+    policy.dns = args.dns;
+    TRY_CTX(validate(policy), "egress policy");
+    return policy;
+}
+
+} // namespace
 
 Result<void> apply_network_options(NetworkArgs const& args, RunOptions& options) {
     options.network = TRY_CTX(parse_network_mode(args.network), "--network");
-    options.outbound = args.no_outbound ? Outbound::deny : Outbound::allow;
+    options.egress = TRY(egress_policy(args));
     for (auto const& spec : args.publish) {
         options.ports.push_back(TRY(parse_publish(spec)));
     }
     if (options.network == NetworkMode::none && !options.ports.empty()) {
         return fail("-p " + args.publish.front() +
                     ": --network none has no network to forward a port to");
+    }
+    if (options.network == NetworkMode::none && options.egress) {
+        return fail("--network none has no network for an egress policy to filter");
     }
     return {};
 }

@@ -33,8 +33,6 @@ constexpr std::pair<char const*, PullPolicy> pull_policy_names[] = {
     {"missing", PullPolicy::missing}, {"always", PullPolicy::always}, {"never", PullPolicy::never}};
 constexpr std::pair<char const*, NetworkMode> network_mode_names[] = {{"user", NetworkMode::user},
                                                                       {"none", NetworkMode::none}};
-constexpr std::pair<char const*, Outbound> outbound_names[] = {{"allow", Outbound::allow},
-                                                               {"deny", Outbound::deny}};
 constexpr std::pair<char const*, contract::Engine> engine_names[] = {
     {"libkrun", contract::Engine::libkrun}, {"qemu", contract::Engine::qemu}};
 
@@ -80,12 +78,6 @@ char const* to_string(NetworkMode mode) {
 }
 Result<NetworkMode> parse_network_mode(std::string_view text) {
     return parse_name(text, network_mode_names, "network");
-}
-char const* to_string(Outbound outbound) {
-    return name_of(outbound, outbound_names);
-}
-Result<Outbound> parse_outbound(std::string_view text) {
-    return parse_name(text, outbound_names, "outbound policy");
 }
 
 namespace contract {

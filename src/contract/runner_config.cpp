@@ -10,6 +10,7 @@
 #include <system_error>
 #include <utility>
 
+#include "contract/egress_json.hpp"
 #include "contract/json_fields.hpp"
 #include "contract/share_rules.hpp"
 
@@ -114,7 +115,7 @@ Result<RunnerConfig> from_json(json const& root) {
         }
     }
     TRY(read_enum<NetworkMode>(root, "network", "network", &parse_network_mode, config.network));
-    TRY(read_enum<Outbound>(root, "outbound", "outbound", &parse_outbound, config.outbound));
+    config.egress = TRY(read_egress_policy(root, "egress", "egress"));
     TRY(read_string(root, "net_sock_path", "net_sock_path", config.net_sock_path));
     TRY(read_string(root, "console_log_path", "console_log_path", config.console_log_path));
     TRY(read_string(root, "stdout_path", "stdout_path", config.stdout_path));
@@ -284,6 +285,9 @@ Result<void> validate(RunnerConfig const& config) {
         return fail(std::string(config.port_forwards.empty() ? "net_sock_path" : "port_forwards") +
                     ": network is \"none\"");
     }
+    if (config.network == NetworkMode::none && config.egress) {
+        return fail("egress: network is \"none\"");
+    }
     if (config.runtime_dir.size() > max_runtime_dir_length) {
         return fail("runtime_dir is longer than " + std::to_string(max_runtime_dir_length) +
                     " bytes: " + config.runtime_dir);
@@ -342,7 +346,9 @@ std::string serialize(RunnerConfig const& config) {
         }
     }
     out["network"] = to_string(config.network);
-    out["outbound"] = to_string(config.outbound);
+    if (config.egress) {
+        out["egress"] = egress_to_json(*config.egress);
+    }
     put_optional(out, "net_sock_path", config.net_sock_path);
     put_optional(out, "console_log_path", config.console_log_path);
     put_optional(out, "stdout_path", config.stdout_path);

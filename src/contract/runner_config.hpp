@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,10 +80,12 @@ struct RunnerConfig {
     std::vector<RunnerPortForward> port_forwards;
     // "user": a NIC behind the engine's userspace network (qemu: slirp; libkrun: TSI), the
     // default, so a go-microvm runner.json keeps its network. "none": no network device at
-    // all, and no port_forwards. "outbound": "deny" keeps the forwards but refuses every
-    // connection the guest opens; an engine that cannot enforce that refuses to start.
+    // all, and no port_forwards.
     NetworkMode network = NetworkMode::user;
-    Outbound outbound = Outbound::allow;
+    // An egress policy (contract/egress_json.hpp): the guest reaches only what it allows, while
+    // the forwards keep working; an engine that cannot enforce it refuses to start. Absent: the
+    // guest reaches whatever the host's user can.
+    std::optional<EgressPolicy> egress;
     std::string net_sock_path;
     std::string console_log_path;
     // Where the workload's stdout and stderr go (files the host follows); empty: the runner's own.

@@ -9,6 +9,7 @@
 
 #include "base/fd.hpp"
 #include "base/sys.hpp"
+#include "contract/egress_json.hpp"
 #include "contract/json_fields.hpp"
 
 namespace microvm::contract {
@@ -85,6 +86,9 @@ std::string serialize(RunnerReport const& report) {
     if (report.exec_sessions != 0) {
         out["exec_sessions"] = report.exec_sessions;
     }
+    if (report.egress) {
+        out["egress"] = egress_counters_to_json(*report.egress);
+    }
     return out.dump() + "\n";
 }
 
@@ -100,6 +104,7 @@ Result<RunnerReport> parse_runner_report(std::string_view text) {
     RunnerReport report;
     TRY(read_bool(root, "vmm_started", "vmm_started", report.vmm_started));
     TRY(read_unsigned(root, "exec_sessions", "exec_sessions", report.exec_sessions));
+    report.egress = TRY(read_egress_counters(root, "egress", "egress"));
     std::string engine = to_string(report.engine);
     TRY(read_string(root, "engine", "engine", engine));
     report.engine = TRY_CTX(parse_engine(engine), "engine");

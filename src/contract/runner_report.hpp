@@ -56,6 +56,9 @@ struct RunnerReport {
     // Exec sessions whose client is connected now; the runner rewrites the report when the
     // number changes (omitted when 0).
     std::uint32_t exec_sessions = 0;
+    // Under an egress policy: what it let through and refused so far; the runner rewrites the
+    // report at most once a second while they change.
+    std::optional<EgressCounters> egress;
 
     bool operator==(RunnerReport const&) const = default;
 };

@@ -43,6 +43,14 @@ void Reporter::exec_sessions_changed(std::size_t sessions) {
     }
 }
 
+void Reporter::egress_counters_changed(EgressCounters const& counters) {
+    std::lock_guard const lock(m_lock);
+    m_report.egress = counters;
+    if (m_report.vmm_started && !m_report.exit_code && !m_report.error) {
+        write_final();
+    }
+}
+
 void Reporter::write_final() {
     if (m_path.empty()) {
         return;

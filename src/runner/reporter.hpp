@@ -32,6 +32,8 @@ public:
     // Records the number of connected exec sessions and rewrites the report (from the exec
     // relay's thread; a failure to write is printed and otherwise ignored: it is a count).
     void exec_sessions_changed(std::size_t sessions);
+    // The same for the egress policy's counters (from the network's thread).
+    void egress_counters_changed(EgressCounters const& counters);
 
 private:
     void write_final();

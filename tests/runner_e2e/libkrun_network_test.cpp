@@ -1,5 +1,5 @@
 // The libkrun engine's network modes against the recording fake: no network at all, and the
-// outbound switch it cannot honour. (Port maps and the unix-stream NIC are in
+// egress policy it cannot enforce. (Port maps and the unix-stream NIC are in
 // libkrun_engine_test.cpp.)
 #include "runner_fixture.hpp"
 
@@ -60,11 +60,13 @@ TEST_F(LibkrunNetworkTest, NetworkNoneWithForwardsIsAConfigError) {
                    "port_forwards: network is \"none\"");
 }
 
-TEST_F(LibkrunNetworkTest, OutboundDenyIsRefusedBeforeAnyCall) {
-    expect_refused({{"outbound", "deny"}, {"port_forwards", {{{"host", 8080}, {"guest", 80}}}}},
-                   "microvm-runner: libkrun: outbound \"deny\": libkrun's TSI carries the "
-                   "guest's own connections and the forwarded ports alike; it cannot refuse "
-                   "one and keep the other\n");
+TEST_F(LibkrunNetworkTest, EgressPolicyIsRefusedBeforeAnyCall) {
+    expect_refused({{"egress", {{"allow", {"ok.test:443"}}}},
+                    {"port_forwards", {{{"host", 8080}, {"guest", 80}}}}},
+                   "microvm-runner: libkrun: egress: libkrun's TSI carries the guest's own "
+                   "connections and the forwarded ports alike, through no stack the runner can "
+                   "filter; an egress policy (or outbound deny) cannot be enforced, so the VM is "
+                   "not started\n");
 }
 
 TEST_F(LibkrunNetworkTest, UnknownNetworkModeNamesTheField) {

@@ -165,6 +165,12 @@ Result<void> validate(RunOptions const& options) {
         return field_error("ports", "a VM with network \"none\" has no network to forward " +
                                         std::to_string(options.ports.front().host) + " to");
     }
+    if (options.egress) {
+        if (options.network == NetworkMode::none) {
+            return field_error("egress", "a VM with network \"none\" has no network to filter");
+        }
+        TRY_CTX(validate(*options.egress), "egress");
+    }
     TRY(check_env(options.env));
     TRY(net::check_network_support(options));
     return {};

@@ -28,7 +28,7 @@ contract::RunnerConfig runner_config_for(RunOptions const& options, rootfs::Root
         });
     }
     out.network = options.network;
-    out.outbound = options.outbound;
+    out.egress = options.egress;
     out.console_log_path = vm_dir.console_log().string();
     out.stdout_path = vm_dir.stdout_log().string();
     out.stderr_path = vm_dir.stderr_log().string();

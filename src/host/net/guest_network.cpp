@@ -36,8 +36,8 @@ Result<void> check_libkrun(RunOptions const& options) {
                         " is accepted");
         }
     }
-    if (options.network == NetworkMode::user && options.outbound == Outbound::deny) {
-        return fail("outbound: the libkrun backend cannot deny the guest's own connections: "
+    if (options.network == NetworkMode::user && options.egress) {
+        return fail("egress: the libkrun backend cannot filter the guest's own connections: "
                     "TSI carries them and the forwarded ports alike");
     }
     return {};

@@ -20,8 +20,9 @@ std::optional<contract::GuestNetwork> guest_network(RunOptions const& options);
 
 // Refuses, before anything is started, what the chosen backend cannot enforce (fail closed):
 //   qemu:    host addresses other than IPv4 (QEMU 7.2's hostfwd takes IPv4 only);
-//   libkrun: UDP forwards, a host address other than 127.0.0.1, and outbound "deny" (TSI
-//            forwards and the guest's own connections are one mechanism).
+//   libkrun: UDP forwards, a host address other than 127.0.0.1, and any egress policy,
+//            --no-outbound included (TSI forwards and the guest's own connections are one
+//            mechanism, which nothing outside libkrun can filter).
 // Errors name the field: "ports[0].host_address: ...".
 Result<void> check_network_support(RunOptions const& options);
 

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "base/temp_dir.hpp"
 #include "cli/network_options.hpp"
 
 namespace microvm::cli {
@@ -62,7 +65,7 @@ TEST(ApplyNetworkOptions, DefaultsAreUserNetworkWithOutboundAccess) {
     RunOptions options;
     ASSERT_TRUE(apply_network_options(NetworkArgs{}, options));
     EXPECT_EQ(options.network, NetworkMode::user);
-    EXPECT_EQ(options.outbound, Outbound::allow);
+    EXPECT_FALSE(options.egress);
     EXPECT_TRUE(options.ports.empty());
 }
 
@@ -76,7 +79,61 @@ TEST(ApplyNetworkOptions, EveryPublishInOrderAndTheSwitches) {
     EXPECT_EQ(options.ports[0].host, 8080);
     EXPECT_EQ(options.ports[1].host_address, "127.0.0.2");
     EXPECT_EQ(options.ports[1].protocol, Protocol::udp);
-    EXPECT_EQ(options.outbound, Outbound::deny);
+    // --no-outbound is the empty allow-list.
+    ASSERT_TRUE(options.egress);
+    EXPECT_TRUE(options.egress->allow.empty());
+}
+
+TEST(ApplyNetworkOptions, EgressRulesFromFlagsAndFileInOrder) {
+    auto const dir = base::TempDir::create("egress-policy-test-");
+    ASSERT_TRUE(dir);
+    auto const file = dir->path() / "policy";
+    {
+        std::ofstream out(file);
+        out << "# the package index\n*.deb.test:443\n\n  10.1.0.0/16:53/udp  # its resolver\n";
+    }
+    RunOptions options;
+    NetworkArgs args{.egress_allow = {"api.test:443"},
+                     .egress_policy_file = file.string(),
+                     .dns = {"192.0.2.53"}};
+    auto applied = apply_network_options(args, options);
+    ASSERT_TRUE(applied) << applied.error().text();
+    ASSERT_TRUE(options.egress);
+    std::vector<std::string> rules;
+    for (auto const& rule : options.egress->allow) {
+        rules.push_back(rule.to_string());
+    }
+    EXPECT_EQ(rules, (std::vector<std::string>{"api.test:443/tcp", "*.deb.test:443/tcp",
+                                               "10.1.0.0/16:53/udp"}));
+    EXPECT_EQ(options.egress->dns, std::vector<std::string>{"192.0.2.53"});
+
+    std::ofstream(file) << "ok.test\nbad..name\n";
+    RunOptions rejected;
+    EXPECT_EQ(apply_network_options(NetworkArgs{.egress_policy_file = file.string()}, rejected)
+                  .error()
+                  .text(),
+              "--egress-policy: " + file.string() +
+                  ": line 2: egress rule \"bad..name\": empty label in \"bad..name\"");
+}
+
+TEST(ApplyNetworkOptions, EgressMistakesNameTheFlag) {
+    RunOptions options;
+    EXPECT_EQ(apply_network_options(NetworkArgs{.egress_allow = {"*."}}, options).error().text(),
+              "--egress-allow: egress rule \"*.\": no domain after \"*.\"");
+    EXPECT_EQ(apply_network_options(NetworkArgs{.dns = {"192.0.2.53"}}, options).error().text(),
+              "--dns 192.0.2.53: names an upstream for microvm's resolver, which only a VM under "
+              "an egress policy has (--egress-allow, --egress-policy or --no-outbound)");
+    EXPECT_EQ(
+        apply_network_options(NetworkArgs{.no_outbound = true, .egress_allow = {"a.test"}}, options)
+            .error()
+            .text(),
+        "--no-outbound allows nothing; it cannot be combined with --egress-allow or "
+        "--egress-policy");
+    EXPECT_EQ(
+        apply_network_options(NetworkArgs{.network = "none", .egress_allow = {"a.test"}}, options)
+            .error()
+            .text(),
+        "--network none has no network for an egress policy to filter");
 }
 
 TEST(ApplyNetworkOptions, NoneHasNoPorts) {

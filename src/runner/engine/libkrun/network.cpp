@@ -35,10 +35,11 @@ Step<NetworkPlan> plan_network(contract::RunnerConfig const& config, KrunApi con
         plan.kind = NetworkPlan::Kind::no_network;
         return plan;
     }
-    if (config.outbound == Outbound::deny) {
+    if (config.egress) {
         return failure(RunnerExit::config_error,
-                       "outbound \"deny\": libkrun's TSI carries the guest's own connections and "
-                       "the forwarded ports alike; it cannot refuse one and keep the other");
+                       "egress: libkrun's TSI carries the guest's own connections and the "
+                       "forwarded ports alike, through no stack the runner can filter; an egress "
+                       "policy (or outbound deny) cannot be enforced, so the VM is not started");
     }
     if (!config.net_sock_path.empty()) {
         if (krun.add_net_unixstream == nullptr) {

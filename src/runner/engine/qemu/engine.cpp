@@ -40,6 +40,7 @@
 #include "runner/engine/qemu/supervisor.hpp"
 #include "runner/engine/qemu/tools.hpp"
 #include "runner/exec_relay.hpp"
+#include "runner/net/egress_network.hpp"
 #include "runner/private_mounts.hpp"
 #include "runner/privileged_files_policy.hpp"
 #include "runner/read_only_policy.hpp"
@@ -55,6 +56,8 @@ using contract::RunnerExit;
 // runner.json leaves empty ("the runner's own"); qemu opens them as /dev/fd/N.
 constexpr int qemu_stdout_fd = 3;
 constexpr int qemu_stderr_fd = 4;
+// ...and the runner's network's end of the VM's NIC, under an egress policy.
+constexpr int qemu_network_fd = 5;
 
 std::string join(std::vector<std::string> const& argv) {
     std::string line;
@@ -302,30 +305,63 @@ QemuLaunch describe_vm(contract::RunnerConfig const& config, Preflight const& ch
         .exec_channel_path = workspace.path(exec_agent_socket_name),
         .shares = {},
         .network = config.network,
-        .outbound = config.outbound,
         .port_forwards = config.port_forwards,
+        .egress_network_fd = std::nullopt,
     };
+    if (config.egress && config.network == NetworkMode::user) {
+        // The runner's network carries the forwards.
+        launch.egress_network_fd = qemu_network_fd;
+        launch.port_forwards.clear();
+    }
     for (auto const& plan : plans) {
         launch.shares.push_back({.tag = plan.tag, .socket_path = plan.socket_path});
     }
     return launch;
 }
 
-Step<base::Child> start_qemu(QemuLaunch const& launch) {
+// Under an egress policy: the runner's own network, ready (published ports bound, the upstream
+// resolver configured) before qemu starts; nullopt without a policy.
+Step<std::optional<net::EgressNetwork>> start_egress_network(contract::RunnerConfig const& config,
+                                                             Reporter& reporter) {
+    if (!config.egress || config.network != NetworkMode::user) {
+        return std::nullopt;
+    }
+    auto network =
+        TRY(as_step(net::EgressNetwork::start({.policy = *config.egress,
+                                               .forwards = config.port_forwards,
+                                               .on_counters =
+                                                   [&reporter](EgressCounters const& counters) {
+                                                       reporter.egress_counters_changed(counters);
+                                                   }}),
+                    RunnerExit::start_failed, "egress policy"));
+    reporter.report().egress = EgressCounters{};
+    return std::optional<net::EgressNetwork>(std::move(network));
+}
+
+Step<base::Child> start_qemu(QemuLaunch const& launch, std::optional<net::EgressNetwork>& network) {
     std::vector<std::string> const argv = qemu_argv(launch);
     spdlog::debug("starting the VM ({}): {}",
                   launch.accelerator == Accelerator::kvm ? "KVM" : "TCG", join(argv));
     // qemu's own messages go to the runner's stderr; the runner's stdout and stderr are also
     // handed over for the outputs runner.json leaves to them.
-    return as_step(base::spawn({.path = launch.binary,
-                                .argv = argv,
-                                .fds = {{STDERR_FILENO, STDOUT_FILENO},
+    std::vector<base::FdMapping> fds = {{STDERR_FILENO, STDOUT_FILENO},
                                         {STDERR_FILENO, STDERR_FILENO},
                                         {STDOUT_FILENO, qemu_stdout_fd},
-                                        {STDERR_FILENO, qemu_stderr_fd}},
-                                .death_signal = SIGKILL,
-                                .before_exec = {}}),
-                   RunnerExit::start_failed, "start qemu");
+                                        {STDERR_FILENO, qemu_stderr_fd}};
+    if (network) {
+        fds.push_back({network->vm_end().get(), qemu_network_fd});
+    }
+    auto qemu = TRY(as_step(base::spawn({.path = launch.binary,
+                                         .argv = argv,
+                                         .fds = fds,
+                                         .death_signal = SIGKILL,
+                                         .before_exec = {}}),
+                            RunnerExit::start_failed, "start qemu"));
+    if (network) {
+        // qemu holds the VM's end now; the runner's copy would keep it open after qemu exits.
+        network->vm_end().reset();
+    }
+    return qemu;
 }
 
 // ": <the daemon's last lines>" for the share, when it left any.
@@ -430,7 +466,8 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
     // Listening before qemu starts, which connects to the agent's side at once.
     ExecRelay const exec =
         TRY(as_step(serve_exec(workspace.dir, reporter), RunnerExit::start_failed, "serve exec"));
-    base::Child qemu = TRY(start_qemu(launch));
+    std::optional<net::EgressNetwork> network = TRY(start_egress_network(config, reporter));
+    base::Child qemu = TRY(start_qemu(launch, network));
     describe_in_report(reporter.report(), checked, plans);
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));
     auto const outcome = supervise(qemu, daemons, signals, launch.control_socket_path);

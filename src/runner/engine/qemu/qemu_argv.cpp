@@ -24,23 +24,27 @@ std::string hostfwd(contract::RunnerPortForward const& forward) {
 
 // The user-mode network, inside qemu's own process: no daemon to supervise, and its addresses
 // are the contract's, so they match what the guest was told in /etc/microvm.json. IPv6 is off
-// because the guest is configured for IPv4 only. restrict=on makes slirp drop every connection
-// the guest opens (to the host's 10.0.2.2 and beyond) while the hostfwd rules still carry the
-// connections the host side opens (docs/ARCHITECTURE.md, Networking).
+// because the guest is configured for IPv4 only. Under an egress policy the NIC's frames go to
+// the runner instead, whose own slirp has the same addresses (docs/ARCHITECTURE.md,
+// Networking).
 std::vector<std::string> network_args(QemuLaunch const& launch) {
     if (launch.network == NetworkMode::none) {
         return {};
     }
+    std::string const device = virtio_device(launch, "virtio-net") + ",netdev=net0";
+    if (launch.egress_network_fd) {
+        return {"-netdev",
+                "dgram,id=net0,local.type=fd,local.str=" +
+                    std::to_string(*launch.egress_network_fd),
+                "-device", device};
+    }
     auto const& topology = contract::user_network;
     std::string netdev = std::string("user,id=net0,ipv6=off,net=") + topology.network_cidr +
                          ",host=" + topology.gateway + ",dns=" + topology.dns;
-    if (launch.outbound == Outbound::deny) {
-        netdev += ",restrict=on";
-    }
     for (auto const& forward : launch.port_forwards) {
         netdev += "," + hostfwd(forward);
     }
-    return {"-netdev", netdev, "-device", virtio_device(launch, "virtio-net") + ",netdev=net0"};
+    return {"-netdev", netdev, "-device", device};
 }
 
 } // namespace

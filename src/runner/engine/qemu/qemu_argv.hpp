@@ -50,8 +50,11 @@ struct QemuLaunch {
     // user: a virtio-net NIC on qemu's user-mode network (slirp), carrying port_forwards;
     // none: no network device.
     NetworkMode network = NetworkMode::none;
-    Outbound outbound = Outbound::allow;
     std::vector<contract::RunnerPortForward> port_forwards;
+    // Under an egress policy: the descriptor (in qemu) of a datagram socket to the runner's
+    // own network (runner/net/egress_network.hpp), which then carries the port forwards too;
+    // the NIC is `-netdev dgram` on it instead of qemu's slirp.
+    std::optional<int> egress_network_fd;
 };
 
 // "console=ttyS0 quiet panic=-1" plus the extra arguments: the guest reboots on a panic, which

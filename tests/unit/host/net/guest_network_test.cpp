@@ -19,8 +19,8 @@ TEST(GuestNetwork, QemuUserNetworkGetsTheSlirpAddresses) {
     EXPECT_EQ(network->address, "10.0.2.15/24");
     EXPECT_EQ(network->gateway, "10.0.2.2");
     EXPECT_EQ(network->dns, std::vector<std::string>{"10.0.2.3"});
-    // Denying outbound traffic changes what slirp lets through, not the guest's addresses.
-    options.outbound = Outbound::deny;
+    // An egress policy changes what the network lets through, not the guest's addresses.
+    options.egress = EgressPolicy{};
     EXPECT_EQ(guest_network(options), network);
 }
 
@@ -39,7 +39,7 @@ TEST(CheckNetworkSupport, QemuForwardsFromIpv4Addresses) {
     options.ports = {
         {.host = 8080, .guest = 80},
         {.host = 5353, .guest = 53, .protocol = Protocol::udp, .host_address = "0.0.0.0"}};
-    options.outbound = Outbound::deny;
+    options.egress = EgressPolicy{};
     EXPECT_EQ(problem(options), "");
     options.ports.push_back({.host = 9000, .guest = 90, .host_address = "::1"});
     EXPECT_EQ(problem(options), "ports[2].host_address: \"::1\": the qemu backend forwards from "
@@ -58,8 +58,8 @@ TEST(CheckNetworkSupport, LibkrunRefusesWhatTsiCannotDo) {
     EXPECT_EQ(problem(options), "ports[0].host_address: \"0.0.0.0\": libkrun's port map binds "
                                 "its own address; only 127.0.0.1 is accepted");
     options.ports.clear();
-    options.outbound = Outbound::deny;
-    EXPECT_EQ(problem(options), "outbound: the libkrun backend cannot deny the guest's own "
+    options.egress = EgressPolicy{};
+    EXPECT_EQ(problem(options), "egress: the libkrun backend cannot filter the guest's own "
                                 "connections: TSI carries them and the forwarded ports alike");
     // With no network at all there is nothing to deny.
     options.network = NetworkMode::none;

@@ -172,15 +172,15 @@ TEST(QemuArgv, PortForwardsBecomeHostfwdRules) {
               "hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:0.0.0.0:5353-:53");
 }
 
-// slirp's restrict=on drops what the guest opens and still carries the hostfwd connections.
-TEST(QemuArgv, OutboundDenyRestrictsSlirp) {
+// Under an egress policy the NIC's frames go to the runner's own network over an inherited
+// datagram socket; qemu runs no slirp of its own.
+TEST(QemuArgv, EgressPolicyHandsTheNicToTheRunner) {
     auto launch = sample();
     launch.network = NetworkMode::user;
-    launch.outbound = Outbound::deny;
-    launch.port_forwards = {{.host = 8080, .guest = 80}};
-    EXPECT_EQ(value_of(qemu_argv(launch), "-netdev"),
-              "user,id=net0,ipv6=off,net=10.0.2.0/24,host=10.0.2.2,dns=10.0.2.3,restrict=on,"
-              "hostfwd=tcp:127.0.0.1:8080-:80");
+    launch.egress_network_fd = 5;
+    auto const argv = qemu_argv(launch);
+    EXPECT_EQ(value_of(argv, "-netdev"), "dgram,id=net0,local.type=fd,local.str=5");
+    EXPECT_THAT(values_of(argv, "-device"), Contains("virtio-net-pci,netdev=net0"));
 }
 
 TEST(QemuArgv, CommasInPathsAreDoubled) {

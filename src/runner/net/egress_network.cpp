@@ -1,0 +1,372 @@
+#include "runner/net/egress_network.hpp"
+
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "contract/network.hpp"
+#include "runner/logging.hpp"
+#include "runner/net/dns_upstream.hpp"
+#include "runner/net/egress_decider.hpp"
+#include "runner/net/guest_frames.hpp"
+#include "runner/net/slirp_stack.hpp"
+
+namespace microvm::runner::net {
+
+namespace {
+
+// Socket buffers on both ends of the pair: room for bursts of full-size frames.
+constexpr int socket_buffer_bytes = 4 << 20;
+// Frames for the guest waiting for room in the socket (beyond them a frame is dropped, as a
+// NIC drops; TCP resends).
+constexpr std::size_t max_queued_to_guest = 1024;
+// Frames read from the guest per wake-up before slirp's sockets get their turn.
+constexpr int frames_per_round = 64;
+constexpr auto counter_interval = std::chrono::seconds(1);
+
+std::vector<IpAddress> host_addresses() {
+    std::vector<IpAddress> found;
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) {
+        spdlog::warn("egress: cannot list the host's addresses ({}); answers naming them are "
+                     "refused by range only",
+                     std::strerror(errno));
+        return found;
+    }
+    for (ifaddrs const* entry = list; entry != nullptr; entry = entry->ifa_next) {
+        if (entry->ifa_addr == nullptr) {
+            continue;
+        }
+        IpAddress address;
+        if (entry->ifa_addr->sa_family == AF_INET) {
+            auto const* in = reinterpret_cast<sockaddr_in const*>(entry->ifa_addr);
+            std::memcpy(address.bytes.data(), &in->sin_addr, 4);
+        } else if (entry->ifa_addr->sa_family == AF_INET6) {
+            auto const* in6 = reinterpret_cast<sockaddr_in6 const*>(entry->ifa_addr);
+            address.v6 = true;
+            std::memcpy(address.bytes.data(), &in6->sin6_addr, 16);
+        } else {
+            continue;
+        }
+        found.push_back(address);
+    }
+    ::freeifaddrs(list);
+    return found;
+}
+
+char const* protocol_name(Protocol protocol) {
+    return protocol == Protocol::udp ? "udp" : "tcp";
+}
+
+// Refusal lines for runner.log, at most max_logged_refusals per window; the rest are counted
+// and the count is logged when the next window opens.
+class RefusalLog {
+public:
+    void line(std::string const& text, Clock::time_point now) {
+        if (now - m_window_start >= refusal_log_window) {
+            if (m_suppressed > 0) {
+                notice("egress: " + std::to_string(m_suppressed) +
+                       " more refusals in the last window were not logged");
+            }
+            m_window_start = now;
+            m_logged = 0;
+            m_suppressed = 0;
+        }
+        if (m_logged < max_logged_refusals) {
+            ++m_logged;
+            notice(text);
+        } else {
+            ++m_suppressed;
+        }
+    }
+
+private:
+    Clock::time_point m_window_start{};
+    int m_logged = 0;
+    std::uint64_t m_suppressed = 0;
+};
+
+struct PendingLookup {
+    DnsQuery query;
+    std::vector<std::uint8_t> frame;
+    std::uint16_t upstream_id = 0;
+};
+
+} // namespace
+
+struct EgressNetwork::State {
+    base::Fd runner_end;
+    base::Fd vm_end;
+    base::Fd wake;
+    EgressDecider decider;
+    std::optional<DnsUpstream> upstream;
+    std::unique_ptr<SlirpStack> slirp;
+    std::function<void(EgressCounters const&)> on_counters;
+    IpAddress resolver;
+
+    EgressCounters counters;
+    EgressCounters reported;
+    Clock::time_point last_report{};
+    RefusalLog refusals;
+    std::deque<std::vector<std::uint8_t>> to_guest;
+    std::map<std::uint64_t, PendingLookup> lookups;
+    std::uint64_t next_ticket = 1;
+    std::thread thread;
+
+    State(EgressPolicy policy, std::vector<IpAddress> host)
+        : decider(std::move(policy), std::move(host)) {}
+
+    void send_to_guest(std::span<std::uint8_t const> frame) {
+        if (frame.empty()) {
+            return;
+        }
+        if (to_guest.empty()) {
+            ssize_t const sent = ::send(runner_end.get(), frame.data(), frame.size(), MSG_DONTWAIT);
+            if (sent >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                return;
+            }
+        }
+        if (to_guest.size() < max_queued_to_guest) {
+            to_guest.emplace_back(frame.begin(), frame.end());
+        }
+    }
+
+    void flush_to_guest() {
+        while (!to_guest.empty()) {
+            auto const& frame = to_guest.front();
+            if (::send(runner_end.get(), frame.data(), frame.size(), MSG_DONTWAIT) < 0 &&
+                (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                return;
+            }
+            to_guest.pop_front();
+        }
+    }
+
+    void on_guest_frame(std::span<std::uint8_t const> frame, Clock::time_point now) {
+        GuestFrame const classified = classify_guest_frame(frame, resolver);
+        switch (classified.kind) {
+        case GuestFrame::Kind::pass:
+            slirp->input(frame);
+            return;
+        case GuestFrame::Kind::drop:
+            return;
+        case GuestFrame::Kind::dns_query:
+            on_dns_query(frame, classified.payload, now);
+            return;
+        case GuestFrame::Kind::refuse:
+            ++counters.tcp_denied;
+            refusals.line("egress: denied tcp " + classified.flow.destination.to_string() +
+                              ":53: microvm's resolver answers over UDP only",
+                          now);
+            send_to_guest(refusal_for(frame));
+            return;
+        case GuestFrame::Kind::new_flow:
+            on_new_flow(frame, classified.flow, now);
+            return;
+        }
+    }
+
+    void on_new_flow(std::span<std::uint8_t const> frame, Flow const& flow, Clock::time_point now) {
+        bool const udp = flow.protocol == Protocol::udp;
+        if (decider.allows({flow.destination, flow.destination_port, flow.protocol}, now)) {
+            ++(udp ? counters.udp_allowed : counters.tcp_allowed);
+            slirp->input(frame);
+            return;
+        }
+        ++(udp ? counters.udp_denied : counters.tcp_denied);
+        refusals.line(std::string("egress: denied ") + protocol_name(flow.protocol) + " " +
+                          flow.destination.to_string() + ":" +
+                          std::to_string(flow.destination_port) + ": no rule allows it",
+                      now);
+        send_to_guest(refusal_for(frame));
+    }
+
+    void on_dns_query(std::span<std::uint8_t const> frame, std::span<std::uint8_t const> payload,
+                      Clock::time_point now) {
+        GuestDnsMessage message = read_guest_dns(payload);
+        if (!message.query) {
+            ++counters.dns_denied;
+            refusals.line("egress: dns: dropped a message to the resolver: " + message.problem,
+                          now);
+            send_to_guest(udp_reply_to(frame, message.reply));
+            return;
+        }
+        DnsQuery& query = *message.query;
+        if (!decider.name_allowed(query.name)) {
+            ++counters.dns_denied;
+            refusals.line("egress: dns: refused \"" + query.name + "\" (" + query.type_name +
+                              "): no rule names it",
+                          now);
+            send_to_guest(udp_reply_to(frame, dns_error_reply(query, LDNS_RCODE_NXDOMAIN)));
+            return;
+        }
+        DnsPacket upstream_query = upstream_query_for(query);
+        std::uint64_t const ticket = next_ticket++;
+        std::uint16_t const id = upstream_query ? ldns_pkt_id(upstream_query.get()) : 0;
+        if (!upstream_query || !upstream->submit(ticket, std::move(upstream_query))) {
+            ++counters.dns_denied;
+            refusals.line("egress: dns: \"" + query.name + "\": too many lookups at once", now);
+            send_to_guest(udp_reply_to(frame, dns_error_reply(query, LDNS_RCODE_SERVFAIL)));
+            return;
+        }
+        lookups.emplace(ticket, PendingLookup{.query = std::move(query),
+                                              .frame = {frame.begin(), frame.end()},
+                                              .upstream_id = id});
+    }
+
+    void on_lookups_finished(Clock::time_point now) {
+        for (Lookup& lookup : upstream->take_finished()) {
+            auto node = lookups.extract(lookup.ticket);
+            if (node.empty()) {
+                continue;
+            }
+            PendingLookup& pending = node.mapped();
+            std::string const& name = pending.query.name;
+            auto relayed = lookup.answer
+                               ? relay_answer(pending.query, *lookup.answer, pending.upstream_id)
+                               : Result<RelayedAnswer>(fail(lookup.error));
+            if (!relayed) {
+                ++counters.dns_denied;
+                notice("egress: dns: \"" + name +
+                       "\": the upstream resolver failed: " + relayed.error().text());
+                send_to_guest(udp_reply_to(pending.frame,
+                                           dns_error_reply(pending.query, LDNS_RCODE_SERVFAIL)));
+                continue;
+            }
+            ++counters.dns_allowed;
+            for (auto const& answered : relayed->addresses) {
+                if (auto refusal = decider.learn(name, answered.address, answered.ttl, now)) {
+                    refusals.line("egress: dns: \"" + name + "\" answered " +
+                                      answered.address.to_string() +
+                                      ", which a name may not "
+                                      "open (" +
+                                      *refusal + ")",
+                                  now);
+                }
+            }
+            send_to_guest(udp_reply_to(pending.frame, relayed->reply));
+        }
+    }
+
+    void report_counters(Clock::time_point now) {
+        if (counters == reported || now - last_report < counter_interval) {
+            return;
+        }
+        reported = counters;
+        last_report = now;
+        if (on_counters) {
+            on_counters(counters);
+        }
+    }
+
+    void run() {
+        std::array<std::uint8_t, max_frame_size> buffer{};
+        std::vector<pollfd> fds;
+        while (true) {
+            fds.clear();
+            fds.push_back({wake.get(), POLLIN, 0});
+            fds.push_back({runner_end.get(),
+                           static_cast<short>(POLLIN | (to_guest.empty() ? 0 : POLLOUT)), 0});
+            fds.push_back({upstream->ready_fd(), POLLIN, 0});
+            int timeout = counters == reported ? -1 : 1000;
+            std::size_t const first_slirp = fds.size();
+            slirp->fill(fds, timeout);
+            int const ready = ::poll(fds.data(), fds.size(), timeout);
+            if (ready < 0 && errno != EINTR) {
+                spdlog::error("egress: poll failed ({}); the VM's network stops",
+                              std::strerror(errno));
+                return;
+            }
+            if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
+                return;
+            }
+            auto const now = Clock::now();
+            if (ready > 0 && (fds[1].revents & POLLOUT) != 0) {
+                flush_to_guest();
+            }
+            if (ready > 0 && (fds[1].revents & (POLLHUP | POLLERR)) != 0 &&
+                (fds[1].revents & POLLIN) == 0) {
+                // qemu is gone: nothing more to carry.
+                return;
+            }
+            for (int i = 0; ready > 0 && (fds[1].revents & POLLIN) != 0 && i < frames_per_round;
+                 ++i) {
+                ssize_t const size =
+                    ::recv(runner_end.get(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+                if (size <= 0) {
+                    break;
+                }
+                on_guest_frame({buffer.data(), static_cast<std::size_t>(size)}, now);
+            }
+            if (ready > 0 && (fds[2].revents & POLLIN) != 0) {
+                on_lookups_finished(now);
+            }
+            slirp->dispatch(fds, first_slirp, ready < 0);
+            report_counters(now);
+        }
+    }
+};
+
+EgressNetwork::EgressNetwork() = default;
+EgressNetwork::EgressNetwork(EgressNetwork&&) noexcept = default;
+EgressNetwork& EgressNetwork::operator=(EgressNetwork&&) noexcept = default;
+
+EgressNetwork::~EgressNetwork() {
+    if (m_state && m_state->thread.joinable()) {
+        std::uint64_t const one = 1;
+        (void)!::write(m_state->wake.get(), &one, sizeof one);
+        m_state->thread.join();
+    }
+}
+
+base::Fd& EgressNetwork::vm_end() {
+    return m_state->vm_end;
+}
+
+Result<EgressNetwork> EgressNetwork::start(EgressNetworkSetup setup) {
+    auto state = std::make_unique<State>(setup.policy, host_addresses());
+    state->resolver = TRY(parse_ip_address(contract::user_network.dns));
+    state->on_counters = std::move(setup.on_counters);
+    int pair[2] = {-1, -1};
+    if (::socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) != 0) {
+        return fail_errno("socketpair for the VM's network");
+    }
+    state->runner_end = base::Fd(pair[0]);
+    state->vm_end = base::Fd(pair[1]);
+    for (int fd : pair) {
+        int const size = socket_buffer_bytes;
+        // Best effort: the default buffers work, only with more drops under bursts.
+        (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
+    state->wake = base::Fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!state->wake) {
+        return fail_errno("eventfd");
+    }
+    state->upstream = TRY_CTX(DnsUpstream::start(setup.policy.dns), "egress policy's resolver");
+    State* raw = state.get();
+    state->slirp = TRY_CTX(SlirpStack::create({.host_loopback = state->decider.opens_gateway(),
+                                               .forwards = setup.forwards,
+                                               .to_guest =
+                                                   [raw](std::span<std::uint8_t const> frame) {
+                                                       raw->send_to_guest(frame);
+                                                   }}),
+                           "the VM's network");
+    state->thread = std::thread([raw] { raw->run(); });
+    EgressNetwork network;
+    network.m_state = std::move(state);
+    return network;
+}
+
+} // namespace microvm::runner::net
