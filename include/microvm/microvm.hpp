@@ -88,6 +88,10 @@ struct VmInfo {
     // Exec sessions (Vm::exec(), attach) connected now; 0 unless running. Not persisted: the
     // runner reports it.
     std::uint32_t exec_sessions = 0;
+    // RunOptions::egress: the policy in force (std::nullopt: none), and what it has let through
+    // and refused so far, as the runner last reported (not persisted).
+    std::optional<EgressPolicy> egress;
+    std::optional<EgressCounters> egress_counters;
     // RunOptions::interactive and tty: the workload can be attached to (Vm::attach()).
     bool interactive = false;
     bool tty = false;

@@ -1,5 +1,6 @@
 #include "cli/vm_format.hpp"
 
+#include "contract/egress_json.hpp"
 #include "host/state/vm_record.hpp"
 
 namespace microvm::cli {
@@ -8,6 +9,21 @@ namespace {
 
 nlohmann::json optional_time(std::optional<std::chrono::system_clock::time_point> const& time) {
     return time ? nlohmann::json(state::format_time(*time)) : nlohmann::json(nullptr);
+}
+
+// The policy in force and its counters; null without a policy.
+nlohmann::json egress_json(VmInfo const& info) {
+    if (!info.egress) {
+        return nullptr;
+    }
+    nlohmann::json out = contract::egress_to_json(*info.egress);
+    if (!out.contains("dns")) {
+        out["dns"] = nlohmann::json::array();
+    }
+    out["counters"] = info.egress_counters
+                          ? nlohmann::json(contract::egress_counters_to_json(*info.egress_counters))
+                          : nlohmann::json(nullptr);
+    return out;
 }
 
 template <typename Item, typename Show>
@@ -104,6 +120,7 @@ nlohmann::json vm_json(VmInfo const& info) {
           {"tty", info.tty}}},
         {"mounts", mounts},
         {"ports", ports},
+        {"egress", egress_json(info)},
         {"data_dir", info.data_dir.string()},
     };
 }

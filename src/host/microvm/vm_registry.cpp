@@ -99,6 +99,7 @@ state::VmRecord created_record(std::string const& image, RunOptions const& optio
     info.read_only_policy = options.read_only_policy;
     info.auto_remove = options.auto_remove;
     info.interactive = options.interactive;
+    info.egress = options.egress;
     info.tty = options.tty;
     for (auto const& mount : options.mounts) {
         // Unknown until the runner reports what enforces it (refresh_enforcement()).
@@ -135,6 +136,7 @@ Result<void> record_started(std::filesystem::path const& vm_dir, std::string con
 
 Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const& vm_dir) {
     std::uint32_t exec_sessions = 0;
+    std::optional<EgressCounters> egress_counters;
     auto record = state::update_state(
         vm_dir, [&](std::optional<state::VmRecord> record) -> std::optional<state::VmRecord> {
             if (!record) {
@@ -148,6 +150,7 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
                 contract::read_runner_report(state::VmDir(vm_dir).runner_report().string());
             if (report && *report) {
                 exec_sessions = (*report)->exec_sessions;
+                egress_counters = (*report)->egress;
             }
             bool changed = false;
             if (runner_gone(*record)) {
@@ -160,6 +163,9 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
         });
     if (record && *record && (*record)->info.status == VmStatus::running) {
         (*record)->info.exec_sessions = exec_sessions;
+    }
+    if (record && *record) {
+        (*record)->info.egress_counters = egress_counters;
     }
     return record;
 }

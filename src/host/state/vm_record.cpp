@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "contract/egress_json.hpp"
 #include "contract/json_fields.hpp"
 
 namespace microvm {
@@ -211,6 +212,9 @@ std::string serialize(VmRecord const& record) {
         {"interactive", info.interactive},
         {"tty", info.tty},
     };
+    if (info.egress) {
+        out["egress"] = json(contract::egress_to_json(*info.egress));
+    }
     return out.dump(2) + "\n";
 }
 
@@ -270,6 +274,7 @@ Result<VmRecord> parse_record(std::string_view text) {
     TRY(read_bool(doc, "auto_remove", "auto_remove", info.auto_remove));
     TRY(read_bool(doc, "interactive", "interactive", info.interactive));
     TRY(read_bool(doc, "tty", "tty", info.tty));
+    info.egress = TRY(contract::read_egress_policy(doc, "egress", "egress"));
     return record;
 }
 
