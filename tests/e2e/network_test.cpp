@@ -175,6 +175,22 @@ TEST(Network, UdpForwardCarriesADatagramBothWays) {
     EXPECT_NE(result.out.find("udp-echo listening on 5300"), std::string::npos) << result.out;
 }
 
+// Under an egress policy the runner's own network carries the forwards; the guest's answers to
+// a published UDP port's peer (10.0.2.2 and the peer's port, as slirp presents it) are not
+// egress and pass, while the policy denies everything else.
+TEST(Network, UdpForwardCarriesADatagramBothWaysUnderADenyAllPolicy) {
+    auto const port = free_port(SOCK_DGRAM);
+    ServingVm vm("{ /bin/probe udp-echo 5300 & }",
+                 {"-p", publish(port, 5300, "udp"), "--no-outbound"});
+    int attempt = 0;
+    auto reply = poll_until(
+        [&] { return udp_exchange(port, "datagram-" + std::to_string(++attempt)); }, "echo:");
+    EXPECT_EQ(reply, "echo:datagram-" + std::to_string(attempt));
+    udp_exchange(port, "quit");
+    auto result = vm.stop();
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
 TEST(Network, TwoVmsServeDifferentPortsAtOnce) {
     auto const port_a = free_port(SOCK_STREAM);
     auto const port_b = free_port(SOCK_STREAM);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <deque>
@@ -34,6 +35,9 @@ constexpr std::size_t max_queued_to_guest = 1024;
 // Frames read from the guest per wake-up before slirp's sockets get their turn.
 constexpr int frames_per_round = 64;
 constexpr auto counter_interval = std::chrono::seconds(1);
+// A published UDP port's peer may be answered this long after it last sent.
+constexpr auto published_reply_window = std::chrono::seconds(120);
+constexpr std::size_t max_published_peers = 1024;
 
 std::vector<IpAddress> host_addresses() {
     std::vector<IpAddress> found;
@@ -97,6 +101,61 @@ private:
     std::uint64_t m_suppressed = 0;
 };
 
+// The peers of published UDP ports. slirp delivers a datagram from a host-side client of a
+// UDP forward as coming from the gateway (10.0.2.2, the client's port), and the guest answers
+// there: that answer is not the guest's egress, but only from the published port, only to a
+// peer that wrote to it, and only for a while.
+class PublishedUdpPeers {
+public:
+    PublishedUdpPeers(std::vector<contract::RunnerPortForward> const& forwards, IpAddress gateway)
+        : m_gateway(gateway) {
+        for (auto const& forward : forwards) {
+            if (forward.protocol == Protocol::udp) {
+                m_guest_ports.push_back(forward.guest);
+            }
+        }
+    }
+
+    bool any() const { return !m_guest_ports.empty(); }
+
+    // A frame slirp sends to the guest.
+    void saw_inbound(std::span<std::uint8_t const> frame, IpAddress const& resolver,
+                     Clock::time_point now) {
+        if (m_guest_ports.empty()) {
+            return;
+        }
+        GuestFrame const read = classify_guest_frame(frame, resolver);
+        Flow const& flow = read.flow;
+        if (read.kind != GuestFrame::Kind::new_flow || flow.protocol != Protocol::udp ||
+            flow.source != m_gateway ||
+            std::find(m_guest_ports.begin(), m_guest_ports.end(), flow.destination_port) ==
+                m_guest_ports.end()) {
+            return;
+        }
+        if (m_peers.size() >= max_published_peers) {
+            std::erase_if(m_peers, [&](auto const& peer) { return peer.second <= now; });
+        }
+        if (m_peers.size() < max_published_peers) {
+            m_peers[{flow.destination_port, flow.source_port}] = now + published_reply_window;
+        }
+    }
+
+    // A datagram the guest sends: an answer to a published port's peer?
+    bool is_answer(Flow const& flow, Clock::time_point now) const {
+        if (flow.protocol != Protocol::udp || flow.destination != m_gateway) {
+            return false;
+        }
+        auto const found = m_peers.find({flow.source_port, flow.destination_port});
+        return found != m_peers.end() && found->second > now;
+    }
+
+private:
+    IpAddress m_gateway;
+    std::vector<std::uint16_t> m_guest_ports;
+    // (guest port, peer's port) -> until when.
+    std::map<std::pair<std::uint16_t, std::uint16_t>, Clock::time_point> m_peers;
+};
+
 struct PendingLookup {
     DnsQuery query;
     std::vector<std::uint8_t> frame;
@@ -124,8 +183,17 @@ struct EgressNetwork::State {
     std::uint64_t next_ticket = 1;
     std::thread thread;
 
-    State(EgressPolicy policy, std::vector<IpAddress> host)
-        : decider(std::move(policy), std::move(host)) {}
+    PublishedUdpPeers published;
+
+    State(EgressPolicy policy, std::vector<IpAddress> host,
+          std::vector<contract::RunnerPortForward> const& forwards, IpAddress gateway)
+        : decider(std::move(policy), std::move(host)), published(forwards, gateway) {}
+
+    // From slirp.
+    void from_network(std::span<std::uint8_t const> frame) {
+        published.saw_inbound(frame, resolver, Clock::now());
+        send_to_guest(frame);
+    }
 
     void send_to_guest(std::span<std::uint8_t const> frame) {
         if (frame.empty()) {
@@ -179,6 +247,10 @@ struct EgressNetwork::State {
 
     void on_new_flow(std::span<std::uint8_t const> frame, Flow const& flow, Clock::time_point now) {
         bool const udp = flow.protocol == Protocol::udp;
+        if (published.is_answer(flow, now)) {
+            slirp->input(frame);
+            return;
+        }
         if (decider.allows({flow.destination, flow.destination_port, flow.protocol}, now)) {
             ++(udp ? counters.udp_allowed : counters.tcp_allowed);
             slirp->input(frame);
@@ -335,7 +407,8 @@ base::Fd& EgressNetwork::vm_end() {
 }
 
 Result<EgressNetwork> EgressNetwork::start(EgressNetworkSetup setup) {
-    auto state = std::make_unique<State>(setup.policy, host_addresses());
+    IpAddress const gateway = TRY(parse_ip_address(contract::user_network.gateway));
+    auto state = std::make_unique<State>(setup.policy, host_addresses(), setup.forwards, gateway);
     state->resolver = TRY(parse_ip_address(contract::user_network.dns));
     state->on_counters = std::move(setup.on_counters);
     int pair[2] = {-1, -1};
@@ -356,11 +429,14 @@ Result<EgressNetwork> EgressNetwork::start(EgressNetworkSetup setup) {
     }
     state->upstream = TRY_CTX(DnsUpstream::start(setup.policy.dns), "egress policy's resolver");
     State* raw = state.get();
-    state->slirp = TRY_CTX(SlirpStack::create({.host_loopback = state->decider.opens_gateway(),
+    // slirp's own switch is the second layer for 10.0.2.2; published UDP ports need it for their
+    // answers, which the filter lets through to their peers alone.
+    bool const host_loopback = state->decider.opens_gateway() || state->published.any();
+    state->slirp = TRY_CTX(SlirpStack::create({.host_loopback = host_loopback,
                                                .forwards = setup.forwards,
                                                .to_guest =
                                                    [raw](std::span<std::uint8_t const> frame) {
-                                                       raw->send_to_guest(frame);
+                                                       raw->from_network(frame);
                                                    }}),
                            "the VM's network");
     state->thread = std::thread([raw] { raw->run(); });
