@@ -286,7 +286,7 @@ struct EgressNetwork::State {
         DnsPacket upstream_query = upstream_query_for(query);
         std::uint64_t const ticket = next_ticket++;
         std::uint16_t const id = upstream_query ? ldns_pkt_id(upstream_query.get()) : 0;
-        if (!upstream_query || !upstream->submit(ticket, std::move(upstream_query))) {
+        if (!upstream || !upstream_query || !upstream->submit(ticket, std::move(upstream_query))) {
             ++counters.dns_denied;
             refusals.line("egress: dns: \"" + query.name + "\": too many lookups at once", now);
             send_to_guest(udp_reply_to(frame, dns_error_reply(query, LDNS_RCODE_SERVFAIL)));
@@ -350,7 +350,7 @@ struct EgressNetwork::State {
             fds.push_back({wake.get(), POLLIN, 0});
             fds.push_back({runner_end.get(),
                            static_cast<short>(POLLIN | (to_guest.empty() ? 0 : POLLOUT)), 0});
-            fds.push_back({upstream->ready_fd(), POLLIN, 0});
+            fds.push_back({upstream ? upstream->ready_fd() : -1, POLLIN, 0});
             int timeout = counters == reported ? -1 : 1000;
             std::size_t const first_slirp = fds.size();
             slirp->fill(fds, timeout);
@@ -427,7 +427,13 @@ Result<EgressNetwork> EgressNetwork::start(EgressNetworkSetup setup) {
     if (!state->wake) {
         return fail_errno("eventfd");
     }
-    state->upstream = TRY_CTX(DnsUpstream::start(setup.policy.dns), "egress policy's resolver");
+    // Without a name rule every query is refused here: no upstream is asked, none is needed.
+    bool const names = std::any_of(
+        setup.policy.allow.begin(), setup.policy.allow.end(),
+        [](EgressRule const& rule) { return rule.target != EgressRule::Target::prefix; });
+    if (names) {
+        state->upstream = TRY_CTX(DnsUpstream::start(setup.policy.dns), "egress policy's resolver");
+    }
     State* raw = state.get();
     // slirp's own switch is the second layer for 10.0.2.2; published UDP ports need it for their
     // answers, which the filter lets through to their peers alone.
