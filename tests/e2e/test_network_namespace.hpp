@@ -34,10 +34,10 @@ namespace microvm::e2e {
 //   rebind-host.test                                -> 198.18.S.1
 // and NXDOMAIN for every other name under "test". The namespace has no route beyond its /24.
 //
-// Names carry the test process's pid (netns microvm-e2e-PID, veth mvmhPID / mvmnPID). The
-// destructor kills the servers and deletes the namespace and the veth pair; servers also die
-// with the test process (PR_SET_PDEATHSIG), and the constructor first removes what a test
-// process that no longer runs left behind.
+// Names carry the test process's pid (netns microvm-e2e-PID, veth mvmhPID / mvmnPID), so a
+// process has one at a time. The destructor kills the servers and deletes the namespace and the
+// veth pair; servers also die with the test process (PR_SET_PDEATHSIG), and the constructor
+// first removes what a test process that no longer runs left behind.
 class TestNetworkNamespace {
 public:
     // Makes the namespace and starts its servers, and waits until each answers from the host.
