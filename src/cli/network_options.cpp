@@ -132,7 +132,11 @@ Result<void> apply_network_options(NetworkArgs const& args, RunOptions& options)
                     ": --network none has no network to forward a port to");
     }
     if (options.network == NetworkMode::none && options.egress) {
-        return fail("--network none has no network for an egress policy to filter");
+        if (!args.no_outbound) {
+            return fail("--network none has no network for an egress policy to filter");
+        }
+        // Without a network there is nothing to deny, as before policies existed.
+        options.egress.reset();
     }
     return {};
 }

@@ -247,8 +247,11 @@ bool EgressRule::matches_name(std::string_view name) const {
     case Target::name:
         return name == domain;
     case Target::subdomains:
-        return name.size() > domain.size() + 1 && name.ends_with(domain) &&
-               name[name.size() - domain.size() - 1] == '.';
+        // A name with an escape is never covered: ldns writes a '.' inside a label as "\.", so
+        // "evil\.example.com" (labels "evil.example" and "com") would otherwise pass as being
+        // below example.com.
+        return name.find('\\') == std::string_view::npos && name.size() > domain.size() + 1 &&
+               name.ends_with(domain) && name[name.size() - domain.size() - 1] == '.';
     case Target::prefix:
         return false;
     }

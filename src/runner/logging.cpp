@@ -12,7 +12,8 @@ void setup_logging(std::uint32_t log_level) {
         spdlog::level::off,  spdlog::level::err,   spdlog::level::warn,
         spdlog::level::info, spdlog::level::debug, spdlog::level::trace,
     };
-    auto logger = spdlog::stderr_logger_st("microvm-runner");
+    // _mt: the exec relay's and the egress network's threads log too.
+    auto logger = spdlog::stderr_logger_mt("microvm-runner");
     logger->set_pattern("microvm-runner: %l: %v");
     logger->set_level(levels[log_level < std::size(levels) ? log_level : std::size(levels) - 1]);
     spdlog::set_default_logger(std::move(logger));

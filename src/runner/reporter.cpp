@@ -8,6 +8,11 @@ Reporter::Reporter(std::string path, contract::Engine engine) : m_path(std::move
     m_report.engine = engine;
 }
 
+void Reporter::amend(std::function<void(contract::RunnerReport&)> const& change) {
+    std::lock_guard const lock(m_lock);
+    change(m_report);
+}
+
 Result<void> Reporter::vmm_started() {
     std::lock_guard const lock(m_lock);
     m_report.vmm_started = true;

@@ -3,6 +3,7 @@
 // runner ends. With no report_path nothing is written (a runner started by hand).
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -15,9 +16,9 @@ class Reporter {
 public:
     Reporter(std::string path, contract::Engine engine);
 
-    // What the engine found out so far; the engine fills kernel, accelerator and shares in
-    // before it calls vmm_started().
-    contract::RunnerReport& report() { return m_report; }
+    // Lets `change` fill in what the engine found out (kernel, accelerator, shares) before it
+    // calls vmm_started(), under the lock the relay and network threads write under.
+    void amend(std::function<void(contract::RunnerReport&)> const& change);
 
     // Records that the VMM is up and writes the report. A report that cannot be written is an
     // error: the host would not learn what protects the shares.
@@ -39,7 +40,7 @@ private:
     void write_final();
 
     std::string m_path;
-    // The exec relay's thread writes too.
+    // The exec relay's and the egress network's threads write too.
     std::mutex m_lock;
     contract::RunnerReport m_report;
 };

@@ -136,7 +136,6 @@ Result<DnsUpstream> DnsUpstream::start(std::vector<std::string> const& servers) 
 
 DnsUpstream::DnsUpstream(std::shared_ptr<Shared> shared) : m_shared(std::move(shared)) {}
 DnsUpstream::DnsUpstream(DnsUpstream&&) noexcept = default;
-DnsUpstream& DnsUpstream::operator=(DnsUpstream&&) noexcept = default;
 
 DnsUpstream::~DnsUpstream() {
     if (m_shared) {

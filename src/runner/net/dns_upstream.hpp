@@ -38,7 +38,8 @@ public:
     static Result<DnsUpstream> start(std::vector<std::string> const& servers);
 
     DnsUpstream(DnsUpstream&&) noexcept;
-    DnsUpstream& operator=(DnsUpstream&&) noexcept;
+    // Not assignable: the one that is assigned to would have to stop its workers first.
+    DnsUpstream& operator=(DnsUpstream&&) = delete;
     // Workers still waiting for an upstream finish on their own; their answers are dropped.
     ~DnsUpstream();
 

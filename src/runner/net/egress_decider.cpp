@@ -29,6 +29,9 @@ std::vector<NamedRange> const& protected_ranges() {
         {prefix_of("169.254.0.0/16"), "link-local (cloud metadata)"},
         {prefix_of("224.0.0.0/4"), "multicast"},
         {prefix_of("240.0.0.0/4"), "reserved"},
+        // Cloud metadata services outside link-local: Alibaba Cloud's, and AWS's IPv6 one.
+        {prefix_of("100.100.100.200"), "cloud metadata"},
+        {prefix_of("[fd00:ec2::254]"), "cloud metadata"},
         {prefix_of("[::]/128"), "unspecified"},
         {prefix_of("[::1]/128"), "loopback"},
         {prefix_of("[fe80::]/10"), "link-local"},
@@ -59,6 +62,11 @@ IpPrefix whole(IpAddress const& address) {
 
 EgressDecider::EgressDecider(EgressPolicy policy, std::vector<IpAddress> host_addresses)
     : m_policy(std::move(policy)) {
+    set_host_addresses(std::move(host_addresses));
+}
+
+void EgressDecider::set_host_addresses(std::vector<IpAddress> host_addresses) {
+    m_protected.clear();
     for (auto const& range : protected_ranges()) {
         m_protected.push_back(range.prefix);
     }

@@ -2,7 +2,8 @@
 // rules, plus the addresses that answers to allowed DNS names taught it, for their TTL.
 //
 // Some addresses a name must never open, whatever its answer says (DNS rebinding): loopback,
-// link-local (the cloud metadata service 169.254.169.254 among them), the private ranges, the
+// link-local (the cloud metadata service 169.254.169.254 among them; also Alibaba's
+// 100.100.100.200 and AWS's fd00:ec2::254), the private ranges, the
 // user-mode network's own addresses (10.0.2.2 is the host's loopback) and every address of the
 // host itself. An IP rule opens such an address only when it names it no more broadly than the
 // range it lies in: `10.0.2.2:8080` opens the host's port 8080, `0.0.0.0/0` does not.
@@ -44,6 +45,9 @@ public:
     EgressDecider(EgressPolicy policy, std::vector<IpAddress> host_addresses);
 
     EgressPolicy const& policy() const { return m_policy; }
+
+    // Replaces the host's own addresses (they change while a VM runs).
+    void set_host_addresses(std::vector<IpAddress> host_addresses);
 
     // Whether any rule names `name` (lower case, without the trailing dot).
     bool name_allowed(std::string_view name) const;

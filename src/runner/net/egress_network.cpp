@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "contract/network.hpp"
 #include "runner/logging.hpp"
@@ -38,15 +39,14 @@ constexpr auto counter_interval = std::chrono::seconds(1);
 // A published UDP port's peer may be answered this long after it last sent.
 constexpr auto published_reply_window = std::chrono::seconds(120);
 constexpr std::size_t max_published_peers = 1024;
+constexpr auto host_addresses_refresh = std::chrono::seconds(2);
 
-std::vector<IpAddress> host_addresses() {
+// The host's own addresses, which no rule opens by accident and no answer opens at all.
+Result<std::vector<IpAddress>> host_addresses() {
     std::vector<IpAddress> found;
     ifaddrs* list = nullptr;
     if (::getifaddrs(&list) != 0) {
-        spdlog::warn("egress: cannot list the host's addresses ({}); answers naming them are "
-                     "refused by range only",
-                     std::strerror(errno));
-        return found;
+        return fail_errno("list the host's addresses");
     }
     for (ifaddrs const* entry = list; entry != nullptr; entry = entry->ifa_next) {
         if (entry->ifa_addr == nullptr) {
@@ -101,14 +101,13 @@ private:
     std::uint64_t m_suppressed = 0;
 };
 
-// The peers of published UDP ports. slirp delivers a datagram from a host-side client of a
-// UDP forward as coming from the gateway (10.0.2.2, the client's port), and the guest answers
-// there: that answer is not the guest's egress, but only from the published port, only to a
-// peer that wrote to it, and only for a while.
+// The peers of published UDP ports. slirp delivers a datagram from a client of a UDP forward as
+// coming from the client (a loopback client as the gateway, 10.0.2.2), and the guest answers
+// there: that answer is not the guest's egress, but only from the published port, only to the
+// address and port that wrote to it, and only for a while.
 class PublishedUdpPeers {
 public:
-    PublishedUdpPeers(std::vector<contract::RunnerPortForward> const& forwards, IpAddress gateway)
-        : m_gateway(gateway) {
+    explicit PublishedUdpPeers(std::vector<contract::RunnerPortForward> const& forwards) {
         for (auto const& forward : forwards) {
             if (forward.protocol == Protocol::udp) {
                 m_guest_ports.push_back(forward.guest);
@@ -127,7 +126,6 @@ public:
         GuestFrame const read = classify_guest_frame(frame, resolver);
         Flow const& flow = read.flow;
         if (read.kind != GuestFrame::Kind::new_flow || flow.protocol != Protocol::udp ||
-            flow.source != m_gateway ||
             std::find(m_guest_ports.begin(), m_guest_ports.end(), flow.destination_port) ==
                 m_guest_ports.end()) {
             return;
@@ -136,24 +134,25 @@ public:
             std::erase_if(m_peers, [&](auto const& peer) { return peer.second <= now; });
         }
         if (m_peers.size() < max_published_peers) {
-            m_peers[{flow.destination_port, flow.source_port}] = now + published_reply_window;
+            m_peers[{flow.destination_port, flow.source, flow.source_port}] =
+                now + published_reply_window;
         }
     }
 
     // A datagram the guest sends: an answer to a published port's peer?
     bool is_answer(Flow const& flow, Clock::time_point now) const {
-        if (flow.protocol != Protocol::udp || flow.destination != m_gateway) {
+        if (flow.protocol != Protocol::udp) {
             return false;
         }
-        auto const found = m_peers.find({flow.source_port, flow.destination_port});
+        auto const found =
+            m_peers.find({flow.source_port, flow.destination, flow.destination_port});
         return found != m_peers.end() && found->second > now;
     }
 
 private:
-    IpAddress m_gateway;
     std::vector<std::uint16_t> m_guest_ports;
-    // (guest port, peer's port) -> until when.
-    std::map<std::pair<std::uint16_t, std::uint16_t>, Clock::time_point> m_peers;
+    // (guest port, peer's address, peer's port) -> until when.
+    std::map<std::tuple<std::uint16_t, IpAddress, std::uint16_t>, Clock::time_point> m_peers;
 };
 
 struct PendingLookup {
@@ -185,9 +184,26 @@ struct EgressNetwork::State {
 
     PublishedUdpPeers published;
 
+    Clock::time_point host_addresses_read{};
+
     State(EgressPolicy policy, std::vector<IpAddress> host,
-          std::vector<contract::RunnerPortForward> const& forwards, IpAddress gateway)
-        : decider(std::move(policy), std::move(host)), published(forwards, gateway) {}
+          std::vector<contract::RunnerPortForward> const& forwards)
+        : decider(std::move(policy), std::move(host)), published(forwards) {}
+
+    // The host's addresses change (DHCP, VPNs, container networks): read them again before a
+    // decision when the last read is older than host_addresses_refresh.
+    void refresh_host_addresses(Clock::time_point now) {
+        if (now - host_addresses_read < host_addresses_refresh) {
+            return;
+        }
+        host_addresses_read = now;
+        if (auto addresses = host_addresses()) {
+            decider.set_host_addresses(std::move(*addresses));
+        } else {
+            // Keep the last list: it is what the VM started with, never less.
+            spdlog::warn("egress: {}", addresses.error().text());
+        }
+    }
 
     // From slirp.
     void from_network(std::span<std::uint8_t const> frame) {
@@ -234,8 +250,9 @@ struct EgressNetwork::State {
             return;
         case GuestFrame::Kind::refuse:
             ++counters.tcp_denied;
-            refusals.line("egress: denied tcp " + classified.flow.destination.to_string() +
-                              ":53: microvm's resolver answers over UDP only",
+            refusals.line("egress: denied tcp " + classified.flow.destination.to_string() + ":" +
+                              std::to_string(classified.flow.destination_port) +
+                              ": microvm's resolver answers over UDP only",
                           now);
             send_to_guest(refusal_for(frame));
             return;
@@ -251,6 +268,7 @@ struct EgressNetwork::State {
             slirp->input(frame);
             return;
         }
+        refresh_host_addresses(now);
         if (decider.allows({flow.destination, flow.destination_port, flow.protocol}, now)) {
             ++(udp ? counters.udp_allowed : counters.tcp_allowed);
             slirp->input(frame);
@@ -269,9 +287,11 @@ struct EgressNetwork::State {
         GuestDnsMessage message = read_guest_dns(payload);
         if (!message.query) {
             ++counters.dns_denied;
-            refusals.line("egress: dns: dropped a message to the resolver: " + message.problem,
+            refusals.line("egress: dns: refused a message to the resolver: " + message.problem,
                           now);
-            send_to_guest(udp_reply_to(frame, message.reply));
+            if (!message.reply.empty()) {
+                send_to_guest(udp_reply_to(frame, message.reply));
+            }
             return;
         }
         DnsQuery& query = *message.query;
@@ -288,7 +308,10 @@ struct EgressNetwork::State {
         std::uint16_t const id = upstream_query ? ldns_pkt_id(upstream_query.get()) : 0;
         if (!upstream || !upstream_query || !upstream->submit(ticket, std::move(upstream_query))) {
             ++counters.dns_denied;
-            refusals.line("egress: dns: \"" + query.name + "\": too many lookups at once", now);
+            refusals.line("egress: dns: \"" + query.name + "\": " +
+                              (upstream_query ? "too many lookups at once"
+                                              : "cannot build the upstream query"),
+                          now);
             send_to_guest(udp_reply_to(frame, dns_error_reply(query, LDNS_RCODE_SERVFAIL)));
             return;
         }
@@ -317,6 +340,7 @@ struct EgressNetwork::State {
                 continue;
             }
             ++counters.dns_allowed;
+            refresh_host_addresses(now);
             for (auto const& answered : relayed->addresses) {
                 if (auto refusal = decider.learn(name, answered.address, answered.ttl, now)) {
                     refusals.line("egress: dns: \"" + name + "\" answered " +
@@ -327,12 +351,15 @@ struct EgressNetwork::State {
                                   now);
                 }
             }
-            send_to_guest(udp_reply_to(pending.frame, relayed->reply));
+            send_to_guest(udp_reply_to(pending.frame,
+                                       relayed->reply.empty()
+                                           ? dns_error_reply(pending.query, LDNS_RCODE_SERVFAIL)
+                                           : relayed->reply));
         }
     }
 
-    void report_counters(Clock::time_point now) {
-        if (counters == reported || now - last_report < counter_interval) {
+    void report_counters(Clock::time_point now, bool final = false) {
+        if (counters == reported || (!final && now - last_report < counter_interval)) {
             return;
         }
         reported = counters;
@@ -343,6 +370,12 @@ struct EgressNetwork::State {
     }
 
     void run() {
+        loop();
+        // What the last second counted, before the runner writes its final report.
+        report_counters(Clock::now(), /*final=*/true);
+    }
+
+    void loop() {
         std::array<std::uint8_t, max_frame_size> buffer{};
         std::vector<pollfd> fds;
         while (true) {
@@ -392,7 +425,6 @@ struct EgressNetwork::State {
 
 EgressNetwork::EgressNetwork() = default;
 EgressNetwork::EgressNetwork(EgressNetwork&&) noexcept = default;
-EgressNetwork& EgressNetwork::operator=(EgressNetwork&&) noexcept = default;
 
 EgressNetwork::~EgressNetwork() {
     if (m_state && m_state->thread.joinable()) {
@@ -407,8 +439,9 @@ base::Fd& EgressNetwork::vm_end() {
 }
 
 Result<EgressNetwork> EgressNetwork::start(EgressNetworkSetup setup) {
-    IpAddress const gateway = TRY(parse_ip_address(contract::user_network.gateway));
-    auto state = std::make_unique<State>(setup.policy, host_addresses(), setup.forwards, gateway);
+    auto state = std::make_unique<State>(setup.policy, TRY_CTX(host_addresses(), "egress policy"),
+                                         setup.forwards);
+    state->host_addresses_read = Clock::now();
     state->resolver = TRY(parse_ip_address(contract::user_network.dns));
     state->on_counters = std::move(setup.on_counters);
     int pair[2] = {-1, -1};
@@ -432,7 +465,8 @@ Result<EgressNetwork> EgressNetwork::start(EgressNetworkSetup setup) {
         setup.policy.allow.begin(), setup.policy.allow.end(),
         [](EgressRule const& rule) { return rule.target != EgressRule::Target::prefix; });
     if (names) {
-        state->upstream = TRY_CTX(DnsUpstream::start(setup.policy.dns), "egress policy's resolver");
+        state->upstream.emplace(
+            TRY_CTX(DnsUpstream::start(setup.policy.dns), "egress policy's resolver"));
     }
     State* raw = state.get();
     // slirp's own switch is the second layer for 10.0.2.2; published UDP ports need it for their

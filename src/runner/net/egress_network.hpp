@@ -41,7 +41,8 @@ public:
 
     EgressNetwork();
     EgressNetwork(EgressNetwork&&) noexcept;
-    EgressNetwork& operator=(EgressNetwork&&) noexcept;
+    // Not assignable: the one that is assigned to would have to stop its thread first.
+    EgressNetwork& operator=(EgressNetwork&&) = delete;
     // Stops the thread; the VM's end of the socket pair sees no more frames.
     ~EgressNetwork();
 

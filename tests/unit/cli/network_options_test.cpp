@@ -134,6 +134,10 @@ TEST(ApplyNetworkOptions, EgressMistakesNameTheFlag) {
             .error()
             .text(),
         "--network none has no network for an egress policy to filter");
+    // --no-outbound with no network denies what is not there: accepted, as before policies.
+    RunOptions none;
+    ASSERT_TRUE(apply_network_options(NetworkArgs{.network = "none", .no_outbound = true}, none));
+    EXPECT_FALSE(none.egress);
 }
 
 TEST(ApplyNetworkOptions, NoneHasNoPorts) {

@@ -11,7 +11,9 @@ TEST(Reporter, WritesWhenTheVmmStartsAndAgainWhenItEnds) {
     ASSERT_TRUE(dir) << dir.error().text();
     std::string const path = dir->path() / "report.json";
     Reporter reporter(path, contract::Engine::qemu);
-    reporter.report().shares.push_back({.tag = "ro", .read_only = true, .host_enforced = true});
+    reporter.amend([](contract::RunnerReport& report) {
+        report.shares.push_back({.tag = "ro", .read_only = true, .host_enforced = true});
+    });
     ASSERT_TRUE(reporter.vmm_started());
 
     auto started = contract::read_runner_report(path);

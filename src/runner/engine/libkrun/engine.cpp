@@ -54,18 +54,20 @@ Step<void> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
 
     // Last, since from here on the runner's exit status is the workload's; a start_enter that
     // returns replaces this report with the error.
-    contract::RunnerReport& report = reporter.report();
-    // libkrun runs the guest under KVM on Linux; it has no other accelerator.
-    report.accelerator = "kvm";
-    for (auto const& share : shares) {
-        report.shares.push_back(
-            {.tag = share.tag, .read_only = share.read_only, .host_enforced = share.host_enforced});
-    }
-    report.status_is_runner_exit = true;
+    reporter.amend([&](contract::RunnerReport& report) {
+        // libkrun runs the guest under KVM on Linux; it has no other accelerator.
+        report.accelerator = "kvm";
+        for (auto const& share : shares) {
+            report.shares.push_back({.tag = share.tag,
+                                     .read_only = share.read_only,
+                                     .host_enforced = share.host_enforced});
+        }
+        report.status_is_runner_exit = true;
+    });
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));
     spdlog::debug("krun_start_enter({})", ctx);
     int32_t const ret = krun.start_enter(ctx);
-    reporter.report().vmm_started = false;
+    reporter.amend([](contract::RunnerReport& report) { report.vmm_started = false; });
     // Returning at all means the VM did not start.
     if (ret < 0) {
         return failure(RunnerExit::start_failed, Error::from_errno("krun_start_enter", -ret));

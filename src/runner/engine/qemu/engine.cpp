@@ -334,7 +334,7 @@ Step<std::optional<net::EgressNetwork>> start_egress_network(contract::RunnerCon
                                                        reporter.egress_counters_changed(counters);
                                                    }}),
                     RunnerExit::start_failed, "egress policy"));
-    reporter.report().egress = EgressCounters{};
+    reporter.amend([](contract::RunnerReport& report) { report.egress = EgressCounters{}; });
     return std::optional<net::EgressNetwork>(std::move(network));
 }
 
@@ -468,7 +468,8 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
         TRY(as_step(serve_exec(workspace.dir, reporter), RunnerExit::start_failed, "serve exec"));
     std::optional<net::EgressNetwork> network = TRY(start_egress_network(config, reporter));
     base::Child qemu = TRY(start_qemu(launch, network));
-    describe_in_report(reporter.report(), checked, plans);
+    reporter.amend(
+        [&](contract::RunnerReport& report) { describe_in_report(report, checked, plans); });
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));
     auto const outcome = supervise(qemu, daemons, signals, launch.control_socket_path);
     stop_daemons(daemons);
