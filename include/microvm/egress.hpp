@@ -114,8 +114,9 @@ struct EgressCounters {
     friend bool operator==(EgressCounters const&, EgressCounters const&) = default;
 };
 
-// Checks a policy as validate(RunOptions) does: each upstream resolver is an IP address, and
-// (until the guest has an IPv6 network) no rule names an IPv6 prefix.
+// Checks a policy as validate(RunOptions) does: each rule is one parse_egress_rule() would
+// make (a rule built in code, too), each upstream resolver is an IP address, and (until the
+// guest has an IPv6 network) no rule names an IPv6 prefix.
 Result<void> validate(EgressPolicy const& policy);
 
 } // namespace microvm

@@ -302,6 +302,15 @@ Result<void> validate(EgressPolicy const& policy) {
     }
     for (std::size_t i = 0; i < policy.allow.size(); ++i) {
         auto const& rule = policy.allow[i];
+        // A rule built in code, not parsed, must still be one the grammar writes: runner.json and
+        // the VM's state carry its text.
+        std::string const field = "allow[" + std::to_string(i) + "]";
+        auto const reparsed = TRY_CTX(parse_egress_rule(rule.to_string()), field);
+        if (reparsed != rule) {
+            return fail(field + ": \"" + rule.to_string() +
+                        "\" is not in canonical form (a domain in lower case without a trailing "
+                        "dot, an IP prefix without host bits)");
+        }
         if (rule.target == EgressRule::Target::prefix && rule.prefix.address.v6) {
             return fail("allow[" + std::to_string(i) + "]: \"" + rule.to_string() +
                         "\": IPv6 destinations are not supported yet; the guest has no IPv6 "
