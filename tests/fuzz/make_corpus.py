@@ -377,6 +377,158 @@ UNPACK = {
     "special": tar_bytes([("fifo", "dev/fifo"), ("file", "after", "x")]),
 }
 
+# tests/unit/contract/egress_rules_test.cpp: a policy file's text.
+EGRESS_RULE = {
+    "every_form": "# the package index\n\n  pypi.org:443   # comments end a line\n"
+    "\t*.Files.Test.\r\n10.1.0.0/16:53/udp\n192.0.2.7:8000-8080\n[2001:db8::]/32:443\n"
+    "[::ffff:192.0.2.1]/udp\n_dmarc.example.com\n0.0.0.0/0\n",
+    "one_rule": "*.example.com:1-65535/tcp",
+    "bad_line": "ok.test\n# comment\n  a..b  # bad\n",
+    "wildcard_alone": "*.",
+    "bad_address": "300.1.1.1",
+    "port_zero": "x.test:0",
+    "host_bits": "10.1.2.3/16",
+    "inner_star": "*a.test",
+    "reversed_range": "x.test:90-80",
+    "leading_dash": "-a.test",
+    "long_label": "a" * 64 + ".test",
+    "unbracketed_v6": "2001:db8::1",
+    "bracket_open": "[::1",
+    "escaped_name": "a\\.example.com",
+}
+
+
+def mac(text):
+    return bytes(int(part, 16) for part in text.split(":"))
+
+
+def ipv4(text):
+    return bytes(int(part) for part in text.split("."))
+
+
+def ones_complement(data, total=0):
+    if len(data) % 2:
+        data += b"\0"
+    for i in range(0, len(data), 2):
+        total += data[i] << 8 | data[i + 1]
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+GUEST_MAC = mac("52:54:00:12:34:56")
+GATEWAY_MAC = mac("52:55:0a:00:02:02")
+TCP, UDP, ICMP = 6, 17, 1
+SYN, ACK, RST = 0x02, 0x10, 0x04
+
+
+def guest_frame(destination, protocol=TCP, port=443, flags=SYN, payload=b"", options=b"",
+                fragment=0x4000, source="10.0.2.15"):
+    """An Ethernet frame from the guest: IPv4 (with `options`) and a TCP, UDP or ICMP echo
+    header, correct lengths and checksums (guest_frames_test.cpp's frame_of)."""
+    header_length = 20 + len(options)
+    if protocol == TCP:
+        l4 = struct.pack("!HHIIBBHHH", 40000, port, 1000, 0, 5 << 4, flags, 64240, 0, 0)
+    elif protocol == UDP:
+        l4 = struct.pack("!HHHH", 40000, port, 8 + len(payload), 0)
+    else:
+        l4 = struct.pack("!BBHHH", 8, 0, 0, 1, 1)
+    segment = l4 + payload
+    pseudo = ipv4(source) + ipv4(destination) + struct.pack("!HH", protocol, len(segment))
+    if protocol == TCP:
+        checksum = ones_complement(pseudo + segment)
+        segment = segment[:16] + struct.pack("!H", checksum) + segment[18:]
+    elif protocol == UDP:
+        checksum = ones_complement(pseudo + segment) or 0xFFFF
+        segment = segment[:6] + struct.pack("!H", checksum) + segment[8:]
+    else:
+        segment = segment[:2] + struct.pack("!H", ones_complement(segment)) + segment[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x40 | header_length // 4, 0,
+                     header_length + len(segment), 0x1234, fragment, 64, protocol, 0,
+                     ipv4(source), ipv4(destination)) + options
+    ip = ip[:10] + struct.pack("!H", ones_complement(ip)) + ip[12:]
+    return GATEWAY_MAC + GUEST_MAC + b"\x08\x00" + ip + segment
+
+
+def dns_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def dns_record(name, rtype, rdata, ttl=300):
+    return dns_name(name) + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+A, CNAME, AAAA, OPT, TXT = 1, 5, 28, 41, 16
+
+
+def dns_message(name, qtype=A, ident=0x1234, flags=0x0100, qclass=1, answers=(), edns=None,
+                questions=1):
+    """A DNS message (RFC 1035 wire format) with `questions` copies of the question, the
+    answer records, and an OPT record when `edns` is a UDP size."""
+    additional = b""
+    if edns is not None:
+        additional = b"\0" + struct.pack("!HHIH", OPT, edns, 0, 0)
+    out = struct.pack("!HHHHHH", ident, flags, questions, len(answers), 0,
+                      1 if edns is not None else 0)
+    out += (dns_name(name) + struct.pack("!HH", qtype, qclass)) * questions
+    return out + b"".join(answers) + additional
+
+
+DNS_ANSWER_SEPARATOR = b"MICROVM-UPSTREAM"  # dns_message_fuzz.cpp's answer_separator
+
+# tests/unit/runner/net/guest_frames_test.cpp.
+DNS_QUERY = dns_message("api.example.com", edns=1232)
+GUEST_FRAME = {
+    "syn": guest_frame("192.0.2.7"),
+    "syn_ack": guest_frame("192.0.2.7", flags=SYN | ACK),
+    "ack_data": guest_frame("192.0.2.7", flags=ACK, payload=b"GET / HTTP/1.1\r\n\r\n"),
+    "syn_resolver": guest_frame("10.0.2.3", port=53),
+    "udp": guest_frame("192.0.2.7", UDP, 123, payload=b"\x1b" + b"\0" * 47),
+    "dns_query": guest_frame("10.0.2.3", UDP, 53, payload=DNS_QUERY),
+    "dns_other_resolver": guest_frame("192.0.2.53", UDP, 53, payload=DNS_QUERY),
+    "ip_options": guest_frame("10.0.2.3", UDP, 53, payload=DNS_QUERY, options=b"\x01" * 8),
+    "icmp": guest_frame("192.0.2.7", ICMP, payload=b"ping"),
+    "fragment": guest_frame("192.0.2.7", UDP, 9, payload=b"x" * 16, fragment=0x2000),
+    "from_resolver": guest_frame("10.0.2.15", UDP, 40000, payload=b"x", source="10.0.2.3"),
+    "arp": b"\xff" * 6 + GUEST_MAC + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1)
+    + GUEST_MAC + ipv4("10.0.2.15") + b"\0" * 6 + ipv4("10.0.2.2"),
+    "ipv6": GATEWAY_MAC + GUEST_MAC + b"\x86\xdd" + b"\x60" + b"\0" * 39,
+}
+
+# tests/unit/runner/net/dns_messages_test.cpp: the guest's message, then optionally
+# DNS_ANSWER_SEPARATOR and the upstream's answer.
+DNS_MESSAGE = {
+    "query": DNS_QUERY,
+    "query_mixed_case": dns_message("Api.Example.COM", AAAA),
+    "root": dns_message("."),
+    "response": dns_message("a.test", flags=0x8180),
+    "notify": dns_message("a.test", flags=0x2000),
+    "two_questions": dns_message("a.test", questions=2),
+    "chaos": dns_message("version.bind", TXT, qclass=3),
+    "garbage": b"\x12\x34\x01\x00\0\x01\0\0\0\0\0\0",
+    "answer": DNS_QUERY + DNS_ANSWER_SEPARATOR + dns_message(
+        "api.example.com", flags=0x8180, answers=[
+            dns_record("api.example.com", A, ipv4("192.0.2.10")),
+            dns_record("unrelated.test", A, ipv4("198.51.100.1"))]),
+    "cname_chain": dns_message("www.example.com") + DNS_ANSWER_SEPARATOR + dns_message(
+        "www.example.com", flags=0x8180, answers=[
+            dns_record("edge.cdn.test", A, ipv4("192.0.2.20"), ttl=0),
+            dns_record("www.example.com", CNAME, dns_name("alias.example.net")),
+            dns_record("alias.example.net", CNAME, dns_name("edge.cdn.test")),
+            dns_record("edge.cdn.test", AAAA, bytes(15) + b"\x01"),
+            dns_record("edge.cdn.test", A, b"\x01\x02\x03")]),
+    "many_records": dns_message("many.test", edns=600) + DNS_ANSWER_SEPARATOR + dns_message(
+        "many.test", flags=0x8180,
+        answers=[dns_record("many.test", A, bytes([192, 0, 2, i])) for i in range(120)]),
+    "wrong_id": DNS_QUERY + DNS_ANSWER_SEPARATOR + dns_message(
+        "api.example.com", ident=0x4321, flags=0x8180,
+        answers=[dns_record("api.example.com", A, ipv4("192.0.2.10"))]),
+}
+
 TARGETS = {
     "runner_config": RUNNER_CONFIG,
     "guest_config": GUEST_CONFIG,
@@ -392,6 +544,9 @@ TARGETS = {
     "runner_report": RUNNER_REPORT,
     "exec_frame": EXEC_FRAME,
     "unpack": UNPACK,
+    "egress_rule": EGRESS_RULE,
+    "guest_frame": GUEST_FRAME,
+    "dns_message": DNS_MESSAGE,
 }
 
 
