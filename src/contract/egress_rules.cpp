@@ -158,6 +158,9 @@ Result<EgressRule> parse_rule(std::string_view text) {
             text = text.substr(0, slash);
         }
     }
+    if (!text.starts_with('[') && std::count(text.begin(), text.end(), ':') > 1) {
+        return fail("write an IPv6 address in brackets: [ADDRESS], [ADDRESS]:PORT");
+    }
     // ":PORT" or ":LOW-HIGH": the last ':' outside brackets.
     auto const close = text.rfind(']');
     auto const colon = text.rfind(':');

@@ -167,8 +167,43 @@ Result<RelayedAnswer> relay_answer(DnsQuery const& query, ldns_pkt const& upstre
         ldns_rr_get_type(ldns_rr_list_rr(questions, 0)) != query.type) {
         return fail("the upstream answer does not answer the query");
     }
+    DnsPacket reply = answer_shell(query.packet.get(), ldns_pkt_get_rcode(&upstream));
+    if (!reply) {
+        return fail("out of memory building the answer");
+    }
+    // No record is smaller than this on the wire (a compressed owner, type, class, TTL, length
+    // and one byte of data), so no more than reply_limit / min_record_size can fit: the rest
+    // are not copied, and trimming below costs at most that many re-encodings.
+    constexpr std::size_t min_record_size = 12;
+    std::size_t const most = query.reply_limit / min_record_size;
+    for (auto const section : {LDNS_SECTION_ANSWER, LDNS_SECTION_AUTHORITY}) {
+        ldns_rr_list const* records = section == LDNS_SECTION_ANSWER
+                                          ? ldns_pkt_answer(&upstream)
+                                          : ldns_pkt_authority(&upstream);
+        std::size_t const count = std::min(ldns_rr_list_rr_count(records), most);
+        for (std::size_t i = 0; i < count; ++i) {
+            ldns_pkt_push_rr(reply.get(), section, ldns_rr_clone(ldns_rr_list_rr(records, i)));
+        }
+    }
     RelayedAnswer relayed;
-    ldns_rr_list const* answers = ldns_pkt_answer(&upstream);
+    relayed.reply = to_wire(reply.get());
+    // Too big for the guest's datagram: fewer records rather than a truncated answer, which
+    // would send the guest to TCP, which microvm's resolver does not serve.
+    while (relayed.reply.size() > query.reply_limit &&
+           (pop_last(ldns_pkt_authority(reply.get()), ldns_pkt_nscount, reply.get(),
+                     ldns_pkt_set_nscount) ||
+            pop_last(ldns_pkt_answer(reply.get()), ldns_pkt_ancount, reply.get(),
+                     ldns_pkt_set_ancount))) {
+        relayed.reply = to_wire(reply.get());
+    }
+    if (relayed.reply.size() > query.reply_limit) {
+        relayed.reply.clear();
+        return relayed;
+    }
+
+    // The addresses the guest is told, and only those, are the ones it may open: read them from
+    // the reply as sent, not from what the upstream sent.
+    ldns_rr_list const* answers = ldns_pkt_answer(reply.get());
     std::size_t const count = ldns_rr_list_rr_count(answers);
     // The names that stand for the question's: itself and every CNAME target reached from it.
     std::set<std::string> names = {query.name};
@@ -196,33 +231,6 @@ Result<RelayedAnswer> relay_answer(DnsQuery const& query, ldns_pkt const& upstre
         }
         relayed.addresses.push_back(
             {address_of(ldns_rr_rdf(rr, 0)), std::chrono::seconds(ldns_rr_ttl(rr))});
-    }
-
-    DnsPacket reply = answer_shell(query.packet.get(), ldns_pkt_get_rcode(&upstream));
-    if (!reply) {
-        return fail("out of memory building the answer");
-    }
-    for (std::size_t i = 0; i < count; ++i) {
-        ldns_pkt_push_rr(reply.get(), LDNS_SECTION_ANSWER,
-                         ldns_rr_clone(ldns_rr_list_rr(answers, i)));
-    }
-    ldns_rr_list const* authority = ldns_pkt_authority(&upstream);
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(authority); ++i) {
-        ldns_pkt_push_rr(reply.get(), LDNS_SECTION_AUTHORITY,
-                         ldns_rr_clone(ldns_rr_list_rr(authority, i)));
-    }
-    relayed.reply = to_wire(reply.get());
-    // Too big for the guest's datagram: fewer records rather than a truncated answer, which
-    // would send the guest to TCP, which microvm's resolver does not serve.
-    while (relayed.reply.size() > query.reply_limit &&
-           (pop_last(ldns_pkt_authority(reply.get()), ldns_pkt_nscount, reply.get(),
-                     ldns_pkt_set_nscount) ||
-            pop_last(ldns_pkt_answer(reply.get()), ldns_pkt_ancount, reply.get(),
-                     ldns_pkt_set_ancount))) {
-        relayed.reply = to_wire(reply.get());
-    }
-    if (relayed.reply.size() > query.reply_limit) {
-        relayed.reply.clear();
     }
     return relayed;
 }

@@ -21,6 +21,7 @@ constexpr std::uint8_t tcp_fin = 0x01;
 constexpr std::uint8_t tcp_syn = 0x02;
 constexpr std::uint8_t tcp_rst = 0x04;
 constexpr std::uint8_t tcp_ack = 0x10;
+constexpr std::uint8_t tcp_urg = 0x20;
 constexpr std::uint8_t default_ttl = 64;
 
 using Bytes = std::span<std::uint8_t const>;
@@ -173,8 +174,10 @@ std::vector<std::uint8_t> icmp_prohibited(Ipv4Frame const& original) {
     std::size_t const at = ethernet_header + ipv4_header;
     out[at] = 3;      // destination unreachable
     out[at + 1] = 13; // communication administratively prohibited
-    std::copy_n(original.header.begin(), quoted,
-                out.begin() + static_cast<std::ptrdiff_t>(at + icmp_header));
+    // The original header and the first bytes of its payload, which follow it in the frame.
+    Bytes const original_ip = original.frame.subspan(ethernet_header, quoted);
+    std::copy(original_ip.begin(), original_ip.end(),
+              out.begin() + static_cast<std::ptrdiff_t>(at + icmp_header));
     put16(out, at + 2, fold(add_to_sum(0, Bytes(out).subspan(at))));
     return out;
 }
@@ -214,7 +217,14 @@ GuestFrame classify_guest_frame(Bytes frame, IpAddress const& resolver) {
         flow.source_port = be16(l4, 0);
         flow.destination_port = be16(l4, 2);
         std::uint8_t const flags = l4[13];
-        bool const starts = (flags & tcp_syn) != 0 && (flags & tcp_ack) == 0;
+        // What slirp opens a connection for: a SYN alone. A SYN with RST, FIN or URG starts
+        // nothing there (slirp resets it) and is dropped here, so it is not counted either.
+        std::uint8_t constexpr start_flags = tcp_syn | tcp_ack | tcp_rst | tcp_fin | tcp_urg;
+        bool const starts = (flags & start_flags) == tcp_syn;
+        if ((flags & tcp_syn) != 0 && (flags & tcp_ack) == 0 && !starts) {
+            result.reason = "SYN with RST, FIN or URG";
+            return result;
+        }
         if (flow.destination == resolver) {
             result.kind = starts ? GuestFrame::Kind::refuse : GuestFrame::Kind::drop;
             result.reason = "TCP to the resolver";
@@ -255,7 +265,8 @@ std::vector<std::uint8_t> refusal_for(Bytes frame) {
 
 std::vector<std::uint8_t> udp_reply_to(Bytes query_frame, Bytes payload) {
     auto const parsed = parse_classified(query_frame);
-    if (!parsed || parsed->protocol != ip_protocol_udp || parsed->payload.size() < udp_header) {
+    if (!parsed || parsed->protocol != ip_protocol_udp || parsed->payload.size() < udp_header ||
+        payload.size() > max_frame_size - ethernet_header - ipv4_header - udp_header) {
         return {};
     }
     Ipv4Frame const& original = *parsed;

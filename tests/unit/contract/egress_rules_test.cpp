@@ -107,6 +107,9 @@ TEST(EgressRules, BadRulesSayWhatIsWrong) {
     EXPECT_EQ(error_of("*."), "egress rule \"*.\": no domain after \"*.\"");
     EXPECT_EQ(error_of("300.1.1.1"),
               "egress rule \"300.1.1.1\": \"300.1.1.1\" is not an IPv4 address");
+    EXPECT_EQ(error_of("2001:db8::1:443"),
+              "egress rule \"2001:db8::1:443\": write an IPv6 address in brackets: [ADDRESS], "
+              "[ADDRESS]:PORT");
     EXPECT_EQ(error_of("x.test:0"),
               "egress rule \"x.test:0\": port 0 is not a port; name 1..65535");
     EXPECT_EQ(error_of("a..b"), "egress rule \"a..b\": empty label in \"a..b\"");
@@ -151,8 +154,8 @@ TEST(EgressRules, BadRulesSayWhatIsWrong) {
     EXPECT_EQ(error_of("ex ample.com"),
               "egress rule \"ex ample.com\": \"ex ample.com\" has ' ', which is not allowed in a "
               "domain name");
-    EXPECT_EQ(error_of("2001:db8::1"), "egress rule \"2001:db8::1\": \"2001:db8:\" has ':', "
-                                       "which is not allowed in a domain name");
+    EXPECT_EQ(error_of("2001:db8::1"), "egress rule \"2001:db8::1\": write an IPv6 address in "
+                                       "brackets: [ADDRESS], [ADDRESS]:PORT");
     EXPECT_EQ(error_of("[192.0.2.1]"),
               "egress rule \"[192.0.2.1]\": \"192.0.2.1\" is not an IPv6 address");
     EXPECT_EQ(error_of("[::1"), "egress rule \"[::1\": \"[:\" has '[' without ']'");
@@ -268,6 +271,22 @@ TEST(EgressRules, ValidateRefusesIpv6PrefixesAndResolversThatAreNotAddresses) {
     auto bad_dns = validate(named);
     ASSERT_FALSE(bad_dns);
     EXPECT_EQ(bad_dns.error().text(), "dns[1]: \"dns.example.com\" is not an IPv4 address");
+
+    // A rule built in code must be one the grammar writes: runner.json carries its text.
+    EgressPolicy built;
+    built.allow.push_back(rule_of("10.0.0.0/8"));
+    built.allow[0].port_low = 0;
+    auto port_zero = validate(built);
+    ASSERT_FALSE(port_zero);
+    EXPECT_EQ(port_zero.error().text(), "allow[0]: egress rule \"10.0.0.0/8:0-65535/tcp\": port 0 "
+                                        "is not a port; name 1..65535");
+    built.allow[0] = rule_of("example.com");
+    built.allow[0].domain = "Example.COM";
+    auto upper = validate(built);
+    ASSERT_FALSE(upper);
+    EXPECT_EQ(upper.error().text(),
+              "allow[0]: \"Example.COM/tcp\" is not in canonical form (a domain in lower case "
+              "without a trailing dot, an IP prefix without host bits)");
 }
 
 nlohmann::json reparsed(nlohmann::ordered_json const& value, char const* key) {

@@ -197,8 +197,9 @@ TEST(GuestFrame, TcpSegmentsThatStartNothingPass) {
               GuestFrame::Kind::pass);
     EXPECT_EQ(classify(frame_of({.flags = fin | ack})).kind, GuestFrame::Kind::pass);
     EXPECT_EQ(classify(frame_of({.flags = rst})).kind, GuestFrame::Kind::pass);
-    // A SYN with other flags but ACK still opens a connection.
-    EXPECT_EQ(classify(frame_of({.flags = syn | fin})).kind, GuestFrame::Kind::new_flow);
+    // A SYN with FIN or RST opens nothing in slirp: dropped, and not counted as a connection.
+    EXPECT_EQ(classify(frame_of({.flags = syn | fin})).kind, GuestFrame::Kind::drop);
+    EXPECT_EQ(classify(frame_of({.flags = syn | rst})).kind, GuestFrame::Kind::drop);
 }
 
 TEST(GuestFrame, UdpDatagramsAreNewFlows) {
