@@ -6,8 +6,10 @@
 #            behind -netdev dgram
 # against a test host in a network namespace of the bench's own (198.18.2.2 on a veth pair;
 # nothing else is contacted), measured from inside each guest with `microvm exec`:
-#   throughput  SIZE_MIB of zeros, guest -> test host: `dd bs=64k | nc HOST 9000` into a socat
-#               sink; the wall time of the exec (its ~50 ms start is < 1% at the default size)
+#   throughput  SIZE_MIB of zeros, guest -> test host: `tcp_send HOST 9000 SIZE_MIB` (tcp_send.c,
+#               static, 64 KiB writes; busybox nc copies 1 KiB at a time and measures the guest's
+#               syscalls more than the network) into a socat sink; the wall time of the exec
+#               (its ~50 ms start is < 1% at the default size)
 #   latency     N sequential TCP connections, each `nc HOST 80` reading a one-line answer; the
 #               exec's wall time / N (its start spread over N)
 # Runs interleave (slirp, policy, slirp, ...), REPS of each; medians.
@@ -26,7 +28,7 @@ reps=${REPS:-5}
 
 [ -x "$microvm" ] || die "$microvm is missing; build first (cmake --build $build)"
 [ "$(id -u)" -eq 0 ] || die "needs root (it makes a network namespace and a veth pair)"
-for tool in ip socat; do
+for tool in ip socat cc; do
     command -v "$tool" >/dev/null || die "$tool is missing (scripts/setup-deps.sh)"
 done
 
@@ -62,6 +64,7 @@ ip netns exec "$ns" socat -u TCP-LISTEN:9000,bind=$host_ip,fork,reuseaddr OPEN:/
 ip netns exec "$ns" socat TCP-LISTEN:80,bind=$host_ip,fork,reuseaddr SYSTEM:'echo ok' 2>/dev/null &
 
 "$repo/scripts/make-busybox-rootfs.sh" "$scratch/rootfs" >/dev/null
+cc -static -O2 -s -o "$scratch/rootfs/bin/tcp_send" "$here/tcp_send.c" || die "cannot build tcp_send.c"
 "$microvm" run -d --name bench-slirp --rootfs "$scratch/rootfs" -- sleep 3600 >/dev/null
 "$microvm" run -d --name bench-policy --rootfs "$scratch/rootfs" \
     --egress-allow "$host_ip" -- sleep 3600 >/dev/null
@@ -82,12 +85,10 @@ wall_ms() { # COMMAND... -> milliseconds of wall time
     echo $(((${EPOCHREALTIME/./} - ${start/./}) / 1000))
 }
 
-blocks=$((size_mib * 16))
 declare -A put latency
 for rep in $(seq "$reps"); do
     for vm in bench-slirp bench-policy; do
-        put[$vm]+=" $(wall_ms "$microvm" exec "$vm" sh -c \
-            "dd if=/dev/zero bs=64k count=$blocks 2>/dev/null | nc $host_ip 9000")"
+        put[$vm]+=" $(wall_ms "$microvm" exec "$vm" tcp_send "$host_ip" 9000 "$size_mib")"
         latency[$vm]+=" $(wall_ms "$microvm" exec "$vm" sh -c \
             "i=0; while [ \$i -lt $n ]; do nc $host_ip 80 </dev/null >/dev/null; i=\$((i+1)); done")"
     done
