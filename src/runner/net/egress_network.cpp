@@ -218,29 +218,35 @@ struct EgressNetwork::State {
         send_to_guest(frame);
     }
 
+    // Queued, and sent in batches by flush_to_guest() at the end of each round of the loop.
     void send_to_guest(std::span<std::uint8_t const> frame) {
-        if (frame.empty()) {
-            return;
-        }
-        if (to_guest.empty()) {
-            ssize_t const sent = ::send(runner_end.get(), frame.data(), frame.size(), MSG_DONTWAIT);
-            if (sent >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
-                return;
-            }
-        }
-        if (to_guest.size() < max_queued_to_guest) {
+        if (!frame.empty() && to_guest.size() < max_queued_to_guest) {
             to_guest.emplace_back(frame.begin(), frame.end());
         }
     }
 
     void flush_to_guest() {
+        std::array<iovec, frames_per_batch> slots{};
+        std::array<mmsghdr, frames_per_batch> messages{};
         while (!to_guest.empty()) {
-            auto const& frame = to_guest.front();
-            if (::send(runner_end.get(), frame.data(), frame.size(), MSG_DONTWAIT) < 0 &&
-                (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            unsigned const count =
+                static_cast<unsigned>(std::min<std::size_t>(to_guest.size(), frames_per_batch));
+            for (unsigned i = 0; i < count; ++i) {
+                slots[i] = {to_guest[i].data(), to_guest[i].size()};
+                messages[i] = {};
+                messages[i].msg_hdr.msg_iov = &slots[i];
+                messages[i].msg_hdr.msg_iovlen = 1;
+            }
+            int const sent = ::sendmmsg(runner_end.get(), messages.data(), count, MSG_DONTWAIT);
+            if (sent < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return; // POLLOUT says when there is room again
+                }
+                // qemu is gone or the socket failed: what is queued cannot be delivered.
+                to_guest.clear();
                 return;
             }
-            to_guest.pop_front();
+            to_guest.erase(to_guest.begin(), to_guest.begin() + sent);
         }
     }
 
@@ -448,6 +454,7 @@ struct EgressNetwork::State {
                 on_lookups_finished(now);
             }
             slirp->dispatch(fds, first_slirp, ready < 0);
+            flush_to_guest();
             report_counters(now);
         }
     }
