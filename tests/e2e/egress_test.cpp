@@ -26,6 +26,7 @@
 #include <sstream>
 
 #include "base/fd.hpp"
+#include "host_sockets.hpp"
 #include "test_network_namespace.hpp"
 #include "vm_fixture.hpp"
 
@@ -97,51 +98,12 @@ Lookup guest_udp(std::string const& vm, std::string const& address, std::uint16_
     return {.exit_code = result.exit_code, .output = result.out + result.err, .addresses = {}};
 }
 
-// A port nothing on the host's loopback listens on right now.
-std::uint16_t free_port() {
-    base::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t size = sizeof address;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &size);
-    return ntohs(address.sin_port);
-}
-
-// One HTTP/1.0 GET of / on the host's 127.0.0.1:port; the whole response, or empty.
-std::string http_get(std::uint16_t port) {
-    base::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        return {};
-    }
-    std::string const request = "GET / HTTP/1.0\r\n\r\n";
-    if (::write(fd.get(), request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-        return {};
-    }
-    std::string response;
-    char buffer[4096];
-    pollfd waiting{.fd = fd.get(), .events = POLLIN, .revents = 0};
-    while (::poll(&waiting, 1, 10000) == 1) {
-        ssize_t const n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n <= 0) {
-            break;
-        }
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    return response;
-}
-
 // Asks the published port until the guest's httpd answers with `text`, or the boot ceiling.
 std::string served(std::uint16_t port, std::string const& text) {
     std::string last;
     eventually(
         [&] {
-            last = http_get(port);
+            last = http_get("127.0.0.1", port, "/");
             return contains(last, text);
         },
         boot_ceiling);
@@ -189,8 +151,8 @@ protected:
         s_loopback_allowed = std::make_unique<HostGreeter>("127.0.0.1");
         s_host_denied = std::make_unique<HostGreeter>(s_net->host_address());
         s_host_allowed = std::make_unique<HostGreeter>(s_net->host_address());
-        s_cidr_published = free_port();
-        s_none_published = free_port();
+        s_cidr_published = free_loopback_port(SOCK_STREAM);
+        s_none_published = free_loopback_port(SOCK_STREAM);
     }
 
     static void TearDownTestSuite() {

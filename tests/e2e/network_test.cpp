@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/fd.hpp"
+#include "host_sockets.hpp"
 #include "vm_fixture.hpp"
 
 namespace microvm::e2e {
@@ -32,51 +33,6 @@ std::string serve_until_stopped(std::string const& start) {
            " && i=0; while [ ! -e /ctl/stop ] && [ $i -lt 1500 ]; do sleep 0.2; i=$((i+1)); done";
 }
 
-// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
-std::uint16_t free_port(int type) {
-    base::Fd fd(::socket(AF_INET, type | SOCK_CLOEXEC, 0));
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t size = sizeof address;
-    ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &size);
-    return ntohs(address.sin_port);
-}
-
-sockaddr_in loopback(std::uint16_t port) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return address;
-}
-
-// One HTTP/1.0 GET of `path` on 127.0.0.1:port; the whole response, empty when the connection
-// failed or closed before any byte (slirp accepts on the host before the guest listens).
-std::string http_get(std::uint16_t port, std::string const& path) {
-    base::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    auto address = loopback(port);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        return {};
-    }
-    std::string const request = "GET " + path + " HTTP/1.0\r\n\r\n";
-    if (::write(fd.get(), request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
-        return {};
-    }
-    std::string response;
-    char buffer[4096];
-    pollfd waiting{.fd = fd.get(), .events = POLLIN, .revents = 0};
-    while (::poll(&waiting, 1, 10000) == 1) {
-        ssize_t const n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n <= 0) {
-            break;
-        }
-        response.append(buffer, static_cast<std::size_t>(n));
-    }
-    return response;
-}
-
 // Asks again until `attempt` returns something containing `expected`, or the boot ceiling.
 std::string poll_until(std::function<std::string()> const& attempt, std::string const& expected) {
     auto const deadline = std::chrono::steady_clock::now() + boot_ceiling;
@@ -89,23 +45,6 @@ std::string poll_until(std::function<std::string()> const& attempt, std::string 
         std::this_thread::sleep_for(500ms);
     }
     return last;
-}
-
-// One datagram to 127.0.0.1:port, and the reply if one comes within a second.
-std::string udp_exchange(std::uint16_t port, std::string const& message) {
-    base::Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    auto address = loopback(port);
-    if (::sendto(fd.get(), message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&address),
-                 sizeof address) < 0) {
-        return {};
-    }
-    pollfd waiting{.fd = fd.get(), .events = POLLIN, .revents = 0};
-    if (::poll(&waiting, 1, 1000) != 1) {
-        return {};
-    }
-    char buffer[1024];
-    ssize_t const n = ::recv(fd.get(), buffer, sizeof buffer, 0);
-    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
 }
 
 // A VM running a serving workload on a thread of its own.
@@ -150,62 +89,62 @@ std::string publish(std::uint16_t host, int guest, char const* protocol = "tcp")
 }
 
 TEST(Network, HttpdInTheGuestIsReachableThroughAPublishedPort) {
-    auto const port = free_port(SOCK_STREAM);
+    auto const port = free_loopback_port(SOCK_STREAM);
     ServingVm vm("httpd -p 80 -h /www", {"-v", site("served-from-the-guest").string() + ":/www:ro",
                                          "-p", publish(port, 80)});
-    auto response =
-        poll_until([&] { return http_get(port, "/index.html"); }, "served-from-the-guest");
+    auto response = poll_until([&] { return http_get("127.0.0.1", port, "/index.html"); },
+                               "served-from-the-guest");
     EXPECT_NE(response.find("200 OK"), std::string::npos) << response;
     EXPECT_NE(response.find("served-from-the-guest"), std::string::npos) << response;
     auto result = vm.stop();
     EXPECT_EQ(result.exit_code, 0) << result.err;
 }
 
-TEST(Network, UdpForwardCarriesADatagramBothWays) {
-    auto const port = free_port(SOCK_DGRAM);
-    ServingVm vm("{ /bin/probe udp-echo 5300 & }", {"-p", publish(port, 5300, "udp")});
+// A datagram to a published UDP port reaches the guest's echo server and its answer comes back;
+// `extra` adds run options.
+void expect_udp_echo_through_published_port(std::vector<std::string> const& extra) {
+    auto const port = free_loopback_port(SOCK_DGRAM);
+    std::vector<std::string> options = {"-p", publish(port, 5300, "udp")};
+    options.insert(options.end(), extra.begin(), extra.end());
+    ServingVm vm("{ /bin/probe udp-echo 5300 & }", options);
     // A datagram sent before the guest listens is lost, so each attempt sends a fresh one.
     int attempt = 0;
     auto reply = poll_until(
-        [&] { return udp_exchange(port, "datagram-" + std::to_string(++attempt)); }, "echo:");
+        [&] { return udp_exchange("127.0.0.1", port, "datagram-" + std::to_string(++attempt)); },
+        "echo:");
     EXPECT_EQ(reply, "echo:datagram-" + std::to_string(attempt));
-    udp_exchange(port, "quit");
+    udp_exchange("127.0.0.1", port, "quit");
     auto result = vm.stop();
     EXPECT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.out.find("udp-echo listening on 5300"), std::string::npos) << result.out;
+}
+
+TEST(Network, UdpForwardCarriesADatagramBothWays) {
+    expect_udp_echo_through_published_port({});
 }
 
 // Under an egress policy the runner's own network carries the forwards; the guest's answers to
 // a published UDP port's peer (10.0.2.2 and the peer's port, as slirp presents it) are not
 // egress and pass, while the policy denies everything else.
 TEST(Network, UdpForwardCarriesADatagramBothWaysUnderADenyAllPolicy) {
-    auto const port = free_port(SOCK_DGRAM);
-    ServingVm vm("{ /bin/probe udp-echo 5300 & }",
-                 {"-p", publish(port, 5300, "udp"), "--no-outbound"});
-    int attempt = 0;
-    auto reply = poll_until(
-        [&] { return udp_exchange(port, "datagram-" + std::to_string(++attempt)); }, "echo:");
-    EXPECT_EQ(reply, "echo:datagram-" + std::to_string(attempt));
-    udp_exchange(port, "quit");
-    auto result = vm.stop();
-    EXPECT_EQ(result.exit_code, 0) << result.err;
+    expect_udp_echo_through_published_port({"--no-outbound"});
 }
 
 TEST(Network, TwoVmsServeDifferentPortsAtOnce) {
-    auto const port_a = free_port(SOCK_STREAM);
-    auto const port_b = free_port(SOCK_STREAM);
+    auto const port_a = free_loopback_port(SOCK_STREAM);
+    auto const port_b = free_loopback_port(SOCK_STREAM);
     ASSERT_NE(port_a, port_b);
     ServingVm a("httpd -p 80 -h /www",
                 {"-v", site("vm-a").string() + ":/www:ro", "-p", publish(port_a, 80)});
     ServingVm b("httpd -p 8080 -h /www",
                 {"-v", site("vm-b").string() + ":/www:ro", "-p", publish(port_b, 8080)});
-    auto from_a = poll_until([&] { return http_get(port_a, "/index.html"); }, "vm-a");
-    auto from_b = poll_until([&] { return http_get(port_b, "/index.html"); }, "vm-b");
+    auto from_a = poll_until([&] { return http_get("127.0.0.1", port_a, "/index.html"); }, "vm-a");
+    auto from_b = poll_until([&] { return http_get("127.0.0.1", port_b, "/index.html"); }, "vm-b");
     EXPECT_NE(from_a.find("vm-a"), std::string::npos) << from_a;
     EXPECT_NE(from_b.find("vm-b"), std::string::npos) << from_b;
     // Both were up at the same time: ask each again before stopping either.
-    EXPECT_NE(http_get(port_a, "/index.html").find("vm-a"), std::string::npos);
-    EXPECT_NE(http_get(port_b, "/index.html").find("vm-b"), std::string::npos);
+    EXPECT_NE(http_get("127.0.0.1", port_a, "/index.html").find("vm-a"), std::string::npos);
+    EXPECT_NE(http_get("127.0.0.1", port_b, "/index.html").find("vm-b"), std::string::npos);
     EXPECT_EQ(a.stop().exit_code, 0);
     EXPECT_EQ(b.stop().exit_code, 0);
 }
@@ -244,8 +183,8 @@ TEST(Network, NonePublishingAPortIsRefusedBeforeBoot) {
 class HostListener {
 public:
     HostListener() : m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        m_port = free_port(SOCK_STREAM);
-        auto address = loopback(m_port);
+        m_port = free_loopback_port(SOCK_STREAM);
+        auto address = ipv4_endpoint("127.0.0.1", m_port);
         int const one = 1;
         ::setsockopt(m_fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         EXPECT_EQ(::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
@@ -298,11 +237,12 @@ TEST(Network, OutboundReachesAHostListenerByDefault) {
 
 TEST(Network, NoOutboundBlocksTheListenerAndKeepsThePublishedPort) {
     HostListener listener;
-    auto const port = free_port(SOCK_STREAM);
+    auto const port = free_loopback_port(SOCK_STREAM);
     ServingVm vm(connect_to_host(listener.port()) + "; httpd -p 80 -h /www",
                  {"--no-outbound", "-v", site("still-published").string() + ":/www:ro", "-p",
                   publish(port, 80)});
-    auto response = poll_until([&] { return http_get(port, "/index.html"); }, "still-published");
+    auto response =
+        poll_until([&] { return http_get("127.0.0.1", port, "/index.html"); }, "still-published");
     EXPECT_NE(response.find("still-published"), std::string::npos) << response;
     auto result = vm.stop();
     EXPECT_EQ(result.exit_code, 0) << result.err;

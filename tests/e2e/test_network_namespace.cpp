@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "host_sockets.hpp"
 #include "support/test_support.hpp"
 #include "vm_fixture.hpp"
 
@@ -83,20 +84,12 @@ void remove_leftovers() {
     }
 }
 
-sockaddr_in ipv4(std::string const& address, std::uint16_t port) {
-    sockaddr_in result{};
-    result.sin_family = AF_INET;
-    result.sin_port = htons(port);
-    ::inet_pton(AF_INET, address.c_str(), &result.sin_addr);
-    return result;
-}
-
 // Connects to address:port from the host; an invalid Fd when that fails within 2 s.
 base::Fd tcp_connect(std::string const& address, std::uint16_t port) {
     base::Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     timeval const limit{.tv_sec = 2, .tv_usec = 0};
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-    auto const to = ipv4(address, port);
+    auto const to = ipv4_endpoint(address, port);
     if (::connect(fd.get(), reinterpret_cast<sockaddr const*>(&to), sizeof to) != 0) {
         return {};
     }
@@ -120,24 +113,6 @@ std::string tcp_first_line(std::string const& address, std::uint16_t port) {
         received.append(buffer, static_cast<std::size_t>(n));
     }
     return received.substr(0, received.find('\n'));
-}
-
-// Sends `message` to the UDP server at address:port from the host; its reply within a second.
-std::string udp_exchange(std::string const& address, std::uint16_t port,
-                         std::string const& message) {
-    base::Fd fd(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    auto const to = ipv4(address, port);
-    if (::sendto(fd.get(), message.data(), message.size(), 0,
-                 reinterpret_cast<sockaddr const*>(&to), sizeof to) < 0) {
-        return {};
-    }
-    pollfd waiting{.fd = fd.get(), .events = POLLIN, .revents = 0};
-    if (::poll(&waiting, 1, 1000) != 1) {
-        return {};
-    }
-    char buffer[512];
-    ssize_t const n = ::recv(fd.get(), buffer, sizeof buffer, 0);
-    return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
 }
 
 int count(std::string const& text, std::string const& needle) {
@@ -415,7 +390,7 @@ std::string TestNetworkNamespace::server_log(std::string const& label) const {
 
 HostGreeter::HostGreeter(std::string const& address)
     : m_address(address), m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    auto bound = ipv4(address, 0);
+    auto bound = ipv4_endpoint(address, 0);
     socklen_t size = sizeof bound;
     if (::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound) != 0 ||
         ::listen(m_fd.get(), 8) != 0 ||
