@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -74,15 +75,30 @@ struct ExecRelay::State {
     std::uint32_t next_id = 0;
     bool unknown_session_logged = false;
     bool second_agent_logged = false;
+    // Out of descriptors (or memory) for the connections waiting: the listeners stay readable,
+    // so they are left out of poll() until then rather than spun on.
+    std::optional<std::chrono::steady_clock::time_point> accepts_paused_until;
+    bool accept_failure_logged = false;
     std::atomic<std::size_t> live{0};
     std::function<void(std::size_t)> on_sessions_changed;
     std::thread thread;
 
     void run() {
         while (true) {
+            int timeout = -1;
+            if (accepts_paused_until) {
+                auto const left = std::chrono::ceil<std::chrono::milliseconds>(
+                    *accepts_paused_until - std::chrono::steady_clock::now());
+                if (left.count() <= 0) {
+                    accepts_paused_until.reset();
+                } else {
+                    timeout = static_cast<int>(left.count());
+                }
+            }
+            bool const accepting = !accepts_paused_until;
             std::vector<pollfd> fds = {{stop.get(), POLLIN, 0},
-                                       {clients_listener.get(), POLLIN, 0},
-                                       {agent_listener.get(), POLLIN, 0}};
+                                       {accepting ? clients_listener.get() : -1, POLLIN, 0},
+                                       {accepting ? agent_listener.get() : -1, POLLIN, 0}};
             if (agent) {
                 fds.push_back({agent.get(),
                                static_cast<short>(POLLIN | (to_agent.empty() ? 0 : POLLOUT)), 0});
@@ -99,7 +115,7 @@ struct ExecRelay::State {
                 fds.push_back({client.socket.get(), events, 0});
                 order.push_back(id);
             }
-            if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) {
+            if (::poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR) {
                 notice(std::string("exec relay: poll: ") + ::strerror(errno) +
                        "; exec is no longer served");
                 return;
@@ -148,10 +164,24 @@ struct ExecRelay::State {
         }
     }
 
+    // After a failed accept4(): pause accepting when the failure is a lack of resources.
+    void accept_failed() {
+        if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS && errno != ENOMEM) {
+            return;
+        }
+        if (!accept_failure_logged) {
+            notice(std::string("exec relay: cannot accept a connection: ") + ::strerror(errno) +
+                   "; trying again every 100 ms");
+            accept_failure_logged = true;
+        }
+        accepts_paused_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+    }
+
     void accept_client() {
         base::Fd socket(
             ::accept4(clients_listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!socket) {
+            accept_failed();
             return;
         }
         if (clients.size() >= contract::max_exec_sessions) {
@@ -175,6 +205,7 @@ struct ExecRelay::State {
         base::Fd socket(
             ::accept4(agent_listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!socket) {
+            accept_failed();
             return;
         }
         // The first connection is the agent's (microvm-init starts it before the workload and

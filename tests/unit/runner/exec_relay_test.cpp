@@ -4,7 +4,9 @@
 // test instead of hanging it.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -500,6 +502,53 @@ TEST_F(ExecRelayTest, RelaysASessionBetweenClientAndAgent) {
     EXPECT_TRUE(wait_for_live_sessions(0));
     // The session ended at the agent's word: no hangup goes back for it.
     EXPECT_TRUE(expect_silence(agent, Credits::skip));
+}
+
+// Out of descriptors, the relay cannot accept the client waiting on its listener, which stays
+// readable: it pauses accepting instead of spinning on it, and serves the client once
+// descriptors are free again.
+TEST_F(ExecRelayTest, OutOfDescriptorsPausesAcceptingAndThenServesTheWaitingClient) {
+    Peer agent = connect_agent();
+    std::this_thread::sleep_for(settled); // the relay has accepted the agent
+    // The client's socket exists before descriptors run out; it connects after, so that the
+    // relay cannot accept it.
+    base::Fd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    ASSERT_TRUE(socket);
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+    int const lowest_free = ::dup(0);
+    ASSERT_GE(lowest_free, 0);
+    ::close(lowest_free);
+    rlimit const exhausted{.rlim_cur = static_cast<rlim_t>(lowest_free),
+                           .rlim_max = saved.rlim_max};
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &exhausted), 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, m_exec_path.c_str(), sizeof address.sun_path - 1);
+    int const connected =
+        ::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    int const connect_errno = errno;
+    rusage before{};
+    ::getrusage(RUSAGE_SELF, &before);
+    std::this_thread::sleep_for(500ms);
+    rusage after{};
+    ::getrusage(RUSAGE_SELF, &after);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+    ASSERT_EQ(connected, 0) << std::strerror(connect_errno);
+    Peer client{.socket = std::move(socket)};
+    auto const cpu = [](rusage const& usage) {
+        return std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+               std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    };
+    // A relay spinning on accept() would have burnt most of the half second.
+    EXPECT_LT(cpu(after) - cpu(before), 250ms);
+
+    std::string const payload = contract::encode_exec_request({.argv = {"/bin/true"}});
+    ASSERT_TRUE(client.send(ExecFrameType::open, 0, payload));
+    ExecFrame open;
+    ASSERT_TRUE(next_frame(agent, open));
+    EXPECT_EQ(open.type, ExecFrameType::open);
+    EXPECT_EQ(open.payload, payload);
 }
 
 TEST_F(ExecRelayTest, AClientThatLeavesHangsUpItsSession) {
