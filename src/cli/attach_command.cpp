@@ -96,9 +96,10 @@ Result<AttachEnd> attach_user(Vm& vm, bool interactive, bool tty, std::string co
         options.rows = size->rows;
         options.cols = size->cols;
     }
-    // Before the session's thread starts, so that only the forwarder takes them.
-    BlockedSignals const blocked;
+    // A signal while the session starts ends this client; from here on the forwarder takes
+    // them (the session's own thread takes none).
     auto session = TRY(vm.attach(options));
+    BlockedSignals const blocked;
     std::optional<RawTerminal> raw;
     if (interactive) {
         raw.emplace(TRY(RawTerminal::enter(STDIN_FILENO)));

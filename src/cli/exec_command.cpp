@@ -46,12 +46,13 @@ Result<int> run_exec(ExecArgs const& args) {
             options.cols = size->cols;
         }
     }
-    // Before the relay thread starts, so that it inherits the mask.
-    BlockedSignals const blocked;
+    // A signal while the session starts (up to a minute for a VM that does not answer) ends
+    // this client as it would any; from here on the forwarder takes them for the command.
     auto process = TRY(vm.exec(options));
     if (args.detach) {
         return 0;
     }
+    BlockedSignals const blocked;
     // Raw mode only once the command runs, and back before anything is printed after it.
     std::optional<RawTerminal> raw;
     if (args.tty && args.interactive) {

@@ -12,7 +12,8 @@
 namespace microvm::cli {
 
 // Blocks SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGWINCH in the calling thread (and in the
-// threads it starts from now on) while alive, so that SignalForwarder alone takes them.
+// threads it starts from now on) while alive, so that SignalForwarder alone takes them. (A
+// session's own relay thread blocks every signal itself.)
 class BlockedSignals {
 public:
     BlockedSignals();

@@ -469,7 +469,14 @@ Result<ExecProcess> start_session(Vm const& vm, SessionStart const& start) {
         return fail_errno("eventfd");
     }
     ExecProcess::State* raw = state.get();
+    // The relay is the library's thread, not the caller's: it takes none of the process's
+    // signals, whatever the caller's mask is (a new thread inherits its creator's).
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous);
     state->relay = std::thread([raw] { raw->run_relay(); });
+    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     return ExecProcess(std::move(state));
 }
 
