@@ -248,6 +248,21 @@ Result<ExecFailure> decode_exec_failure(std::string_view payload) {
                        .message = std::string(payload.substr(4, max_exec_failure_message))};
 }
 
+std::string terminal_safe(std::string_view text) {
+    std::string safe(text);
+    for (std::size_t i = 0; i < safe.size(); ++i) {
+        auto const byte = static_cast<unsigned char>(safe[i]);
+        auto const next = i + 1 < safe.size() ? static_cast<unsigned char>(safe[i + 1]) : 0;
+        if ((byte < 0x20 && byte != '\n' && byte != '\t') || byte == 0x7f) {
+            safe[i] = '?';
+        } else if (byte == 0xc2 && next >= 0x80 && next <= 0x9f) {
+            safe[i] = '?';
+            safe[i + 1] = '?';
+        }
+    }
+    return safe;
+}
+
 Result<void> ExecCredit::spend(std::size_t bytes) {
     if (bytes > m_available) {
         return fail(std::to_string(bytes) + " bytes of data with a credit of " +

@@ -156,6 +156,11 @@ std::string encode_exec_failure(ExecFailure const& failure);
 // The message is cut to max_exec_failure_message bytes.
 Result<ExecFailure> decode_exec_failure(std::string_view payload);
 
+// `text` from the guest (a failure's message) made safe to print on a terminal: control
+// characters but newline and tab, and C1 controls in their UTF-8 form, become '?', so that a
+// hostile guest cannot send escape sequences through an error message.
+std::string terminal_safe(std::string_view text);
+
 // The bytes a sender may still send on one session in one direction.
 class ExecCredit {
 public:

@@ -226,7 +226,8 @@ struct ExecProcess::State {
                     // what happened to the workload is Vm::wait()'s to say.
                     return 0;
                 }
-                return fail(TRY(contract::decode_exec_failure(frame->payload)).message);
+                return fail(contract::terminal_safe(
+                    TRY(contract::decode_exec_failure(frame->payload)).message));
             default:
                 return fail(std::string("the runner sent an unexpected ") + to_string(frame->type) +
                             " frame");
@@ -430,7 +431,8 @@ Result<ExecProcess> start_session(Vm const& vm, SessionStart const& start) {
         TRY_CTX(read_frame(state->socket.get(), state->decoder, deadline), start.what);
     if (answer.type == ExecFrameType::failed) {
         return std::unexpected(
-            Error::message(TRY(contract::decode_exec_failure(answer.payload)).message)
+            Error::message(
+                contract::terminal_safe(TRY(contract::decode_exec_failure(answer.payload)).message))
                 .context(start.what));
     }
     if (answer.type != ExecFrameType::started) {

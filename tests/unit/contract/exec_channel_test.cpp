@@ -154,6 +154,17 @@ TEST(ExecChannel, FailureCarriesStatusAndBoundedMessage) {
     EXPECT_FALSE(decode_exec_failure(big_status));
 }
 
+// A failure's message comes from the guest and is printed on the user's terminal.
+TEST(ExecChannel, GuestTextIsMadeSafeForATerminal) {
+    EXPECT_EQ(terminal_safe("no such user \"x\"\n\tin /etc/passwd"),
+              "no such user \"x\"\n\tin /etc/passwd");
+    EXPECT_EQ(terminal_safe("\x1b]0;pwned\x07\x1b[2J\r\x7f"), "?]0;pwned??[2J??");
+    // C1 controls in UTF-8 (CSI is U+009B), not the letters beside them.
+    EXPECT_EQ(terminal_safe("\xc2\x9b"
+                            "2J caf\xc3\xa9 \xc2\xa0"),
+              "??2J caf\xc3\xa9 \xc2\xa0");
+}
+
 TEST(ExecChannel, CreditNeverGoesBelowZeroOrAboveTheWindow) {
     ExecCredit credit;
     EXPECT_EQ(credit.available(), exec_window);
