@@ -36,8 +36,9 @@ Result<std::optional<EgressPolicy>> read_egress_policy(nlohmann::json const& obj
 
 namespace {
 
-template <typename Visit>
-void each_counter(EgressCounters& counters, Visit visit) {
+// `Counters` is EgressCounters, const or not: one list of the names for writing and reading.
+template <typename Counters, typename Visit>
+void each_counter(Counters& counters, Visit visit) {
     visit("tcp_allowed", counters.tcp_allowed);
     visit("tcp_denied", counters.tcp_denied);
     visit("udp_allowed", counters.udp_allowed);
@@ -50,8 +51,7 @@ void each_counter(EgressCounters& counters, Visit visit) {
 
 nlohmann::ordered_json egress_counters_to_json(EgressCounters const& counters) {
     nlohmann::ordered_json out = nlohmann::ordered_json::object();
-    EgressCounters copy = counters;
-    each_counter(copy, [&](char const* key, std::uint64_t value) { out[key] = value; });
+    each_counter(counters, [&](char const* key, std::uint64_t value) { out[key] = value; });
     return out;
 }
 

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include <microvm/egress.hpp>
+
 namespace microvm::contract {
 
 in_addr Ipv4Cidr::netmask() const {
@@ -39,10 +41,7 @@ Result<Ipv4Cidr> parse_ipv4_cidr(std::string_view text) {
 }
 
 bool is_ip_address(std::string_view text) {
-    std::string const copy(text);
-    unsigned char buffer[sizeof(in6_addr)];
-    return ::inet_pton(AF_INET, copy.c_str(), buffer) == 1 ||
-           ::inet_pton(AF_INET6, copy.c_str(), buffer) == 1;
+    return parse_ip_address(text).has_value();
 }
 
 } // namespace microvm::contract

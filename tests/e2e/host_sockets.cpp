@@ -67,4 +67,40 @@ std::string udp_exchange(std::string const& address, std::uint16_t port,
     return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
 }
 
+HostGreeter::HostGreeter(std::string const& address, std::string greeting)
+    : m_greeting(greeting.empty() ? "hello-from-" + address : std::move(greeting)),
+      m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    auto bound = ipv4_endpoint(address, 0);
+    socklen_t size = sizeof bound;
+    if (::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound) != 0 ||
+        ::listen(m_fd.get(), 8) != 0 ||
+        ::getsockname(m_fd.get(), reinterpret_cast<sockaddr*>(&bound), &size) != 0) {
+        return;
+    }
+    m_port = ntohs(bound.sin_port);
+    m_thread = std::thread([this] { serve(); });
+}
+
+HostGreeter::~HostGreeter() {
+    m_stop = true;
+    if (m_thread.joinable()) {
+        m_thread.join();
+    }
+}
+
+void HostGreeter::serve() {
+    std::string const line = greeting() + "\n";
+    while (!m_stop) {
+        pollfd waiting{.fd = m_fd.get(), .events = POLLIN, .revents = 0};
+        if (::poll(&waiting, 1, 200) != 1) {
+            continue;
+        }
+        base::Fd client(::accept4(m_fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (client) {
+            ++m_accepted;
+            (void)!::write(client.get(), line.data(), line.size());
+        }
+    }
+}
+
 } // namespace microvm::e2e

@@ -4,8 +4,12 @@
 
 #include <netinet/in.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
+#include <thread>
+
+#include "base/fd.hpp"
 
 namespace microvm::e2e {
 
@@ -21,5 +25,32 @@ std::string http_get(std::string const& address, std::uint16_t port, std::string
 // One datagram to address:port, and the reply if one comes within a second.
 std::string udp_exchange(std::string const& address, std::uint16_t port,
                          std::string const& message);
+
+// A TCP listener in the host's own network namespace, on `address` (127.0.0.1 or the test
+// network's host address) and a port the kernel picks, that sends its greeting and a newline to
+// each connection and counts them. What a guest must not reach through a rebinding answer.
+class HostGreeter {
+public:
+    // Greets with `greeting`, by default "hello-from-ADDRESS".
+    explicit HostGreeter(std::string const& address, std::string greeting = {});
+    ~HostGreeter();
+    HostGreeter(HostGreeter const&) = delete;
+    HostGreeter& operator=(HostGreeter const&) = delete;
+
+    // 0 when the listener could not be made.
+    std::uint16_t port() const { return m_port; }
+    int accepted() const { return m_accepted; }
+    std::string const& greeting() const { return m_greeting; }
+
+private:
+    void serve();
+
+    std::string m_greeting;
+    base::Fd m_fd;
+    std::uint16_t m_port = 0;
+    std::atomic<bool> m_stop{false};
+    std::atomic<int> m_accepted{0};
+    std::thread m_thread;
+};
 
 } // namespace microvm::e2e

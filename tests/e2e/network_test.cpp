@@ -180,47 +180,8 @@ TEST(Network, NonePublishingAPortIsRefusedBeforeBoot) {
 
 // A TCP listener on the host's loopback that greets every connection: the guest reaches it as
 // 10.0.2.2:PORT through slirp, unless outbound traffic is denied.
-class HostListener {
-public:
-    HostListener() : m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-        m_port = free_loopback_port(SOCK_STREAM);
-        auto address = ipv4_endpoint("127.0.0.1", m_port);
-        int const one = 1;
-        ::setsockopt(m_fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        EXPECT_EQ(::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-        EXPECT_EQ(::listen(m_fd.get(), 8), 0);
-        m_thread = std::thread([this] { serve(); });
-    }
-    HostListener(HostListener const&) = delete;
-    HostListener& operator=(HostListener const&) = delete;
-    ~HostListener() {
-        m_stop = true;
-        m_thread.join();
-    }
-    std::uint16_t port() const { return m_port; }
-    int accepted() const { return m_accepted; }
-
-private:
-    void serve() {
-        while (!m_stop) {
-            pollfd waiting{.fd = m_fd.get(), .events = POLLIN, .revents = 0};
-            if (::poll(&waiting, 1, 200) != 1) {
-                continue;
-            }
-            base::Fd client(::accept4(m_fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
-            if (client) {
-                ++m_accepted;
-                std::string const greeting = "hello-from-the-host\n";
-                (void)!::write(client.get(), greeting.data(), greeting.size());
-            }
-        }
-    }
-
-    base::Fd m_fd;
-    std::uint16_t m_port = 0;
-    std::atomic<bool> m_stop{false};
-    std::atomic<int> m_accepted{0};
-    std::thread m_thread;
+struct HostListener : HostGreeter {
+    HostListener() : HostGreeter("127.0.0.1", "hello-from-the-host") {}
 };
 
 std::string connect_to_host(std::uint16_t port) {

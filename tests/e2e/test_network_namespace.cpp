@@ -388,39 +388,4 @@ std::string TestNetworkNamespace::server_log(std::string const& label) const {
     return {};
 }
 
-HostGreeter::HostGreeter(std::string const& address)
-    : m_address(address), m_fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    auto bound = ipv4_endpoint(address, 0);
-    socklen_t size = sizeof bound;
-    if (::bind(m_fd.get(), reinterpret_cast<sockaddr*>(&bound), sizeof bound) != 0 ||
-        ::listen(m_fd.get(), 8) != 0 ||
-        ::getsockname(m_fd.get(), reinterpret_cast<sockaddr*>(&bound), &size) != 0) {
-        return;
-    }
-    m_port = ntohs(bound.sin_port);
-    m_thread = std::thread([this] { serve(); });
-}
-
-HostGreeter::~HostGreeter() {
-    m_stop = true;
-    if (m_thread.joinable()) {
-        m_thread.join();
-    }
-}
-
-void HostGreeter::serve() {
-    std::string const line = greeting() + "\n";
-    while (!m_stop) {
-        pollfd waiting{.fd = m_fd.get(), .events = POLLIN, .revents = 0};
-        if (::poll(&waiting, 1, 200) != 1) {
-            continue;
-        }
-        base::Fd client(::accept4(m_fd.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        if (client) {
-            ++m_accepted;
-            (void)!::write(client.get(), line.data(), line.size());
-        }
-    }
-}
-
 } // namespace microvm::e2e

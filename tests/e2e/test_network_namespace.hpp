@@ -93,30 +93,4 @@ private:
     std::vector<Server> m_servers;
 };
 
-// A TCP listener in the host's own network namespace, on `address` (127.0.0.1 or the test
-// network's host address) and a port the kernel picks, that sends "hello-from-ADDRESS\n" to
-// each connection and counts them. What a guest must not reach through a rebinding answer.
-class HostGreeter {
-public:
-    explicit HostGreeter(std::string const& address);
-    ~HostGreeter();
-    HostGreeter(HostGreeter const&) = delete;
-    HostGreeter& operator=(HostGreeter const&) = delete;
-
-    // 0 when the listener could not be made.
-    std::uint16_t port() const { return m_port; }
-    int accepted() const { return m_accepted; }
-    std::string greeting() const { return "hello-from-" + m_address; }
-
-private:
-    void serve();
-
-    std::string m_address;
-    base::Fd m_fd;
-    std::uint16_t m_port = 0;
-    std::atomic<bool> m_stop{false};
-    std::atomic<int> m_accepted{0};
-    std::thread m_thread;
-};
-
 } // namespace microvm::e2e

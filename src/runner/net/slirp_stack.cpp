@@ -79,12 +79,6 @@ struct SlirpCallbacks {
 
 namespace {
 
-in_addr ipv4(char const* text) {
-    in_addr address{};
-    ::inet_pton(AF_INET, text, &address);
-    return address;
-}
-
 SlirpCb const callbacks = {
     .send_packet = &SlirpCallbacks::send_packet,
     .guest_error = &SlirpCallbacks::guest_error,
@@ -115,10 +109,10 @@ Result<std::unique_ptr<SlirpStack>> SlirpStack::create(SlirpSetup setup) {
     config.in_enabled = true;
     config.vnetwork = network.address;
     config.vnetmask = network.netmask();
-    config.vhost = ipv4(topology.gateway);
+    config.vhost = TRY(contract::parse_ipv4(topology.gateway));
     config.in6_enabled = false;
     config.vdhcp_start = guest.address;
-    config.vnameserver = ipv4(topology.dns);
+    config.vnameserver = TRY(contract::parse_ipv4(topology.dns));
     config.disable_host_loopback = !stack->m_setup.host_loopback;
     config.enable_emu = false;
     config.disable_dns = true;
