@@ -19,12 +19,14 @@ packages=(
     libslirp-dev libglib2.0-dev libldns-dev
     # running VMs: the VMM, virtiofsd (in qemu-system-common), the guest kernel and its modules
     qemu-system-x86 linux-image-amd64
+    # mkfs.ext4 makes each VM's writable layer, of its --disk-size; debugfs reads it in tests
+    e2fsprogs
     # test fixtures: a static busybox for guest roots, a real registry and real image tools
     busybox-static docker-registry umoci skopeo
     # egress tests: the test hosts' DNS server and echo servers in a network namespace
     dnsmasq-base socat
     # tools the tests and the demo call
-    procps iproute2 util-linux e2fsprogs openssl attr
+    procps iproute2 util-linux openssl attr
     # a Debian userland: the e2e tests' root (scripts/make-debian-rootfs.sh), bench/pull's image
     debootstrap
     # make kernel (scripts/build-kernel.sh): the microvm guest kernel from Debian's source

@@ -80,6 +80,10 @@ struct VmInfo {
     std::string kernel;
     std::uint32_t cpus = 1;
     std::uint32_t memory_mib = 512;
+    // The cap on what the guest can write into its root (RunOptions::disk_size); std::nullopt
+    // when it has none. disk_used: what its layer takes on the host's disk now (not persisted).
+    std::optional<std::uint64_t> disk_size;
+    std::optional<std::uint64_t> disk_used;
     std::vector<PortForward> ports;
     std::vector<MountInfo> mounts;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;

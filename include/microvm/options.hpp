@@ -73,6 +73,10 @@ enum class PullPolicy {
     never,
 };
 
+// RunOptions::disk_size when none is given, and the smallest one accepted.
+inline constexpr std::uint64_t default_disk_size = 10ull << 30;
+inline constexpr std::uint64_t min_disk_size = 32ull << 20;
+
 struct RunOptions {
     std::string name = "microvm";
     // A prepared root file system to boot instead of an image (`--rootfs DIR`). It is never
@@ -85,6 +89,12 @@ struct RunOptions {
     std::uint32_t memory_mib = 512;
     // Size of the guest's /tmp tmpfs; 0 means the guest default (256 MiB).
     std::uint32_t tmp_size_mib = 0;
+    // `--disk-size`: the most the guest can write into its root, in bytes (its writable layer
+    // is a file system of this size; the guest gets ENOSPC when it is full, and the host's disk
+    // holds at most this much for it). std::nullopt: default_disk_size where the host can make
+    // such a layer (it needs the overlay view and a loop device), else no cap with a warning;
+    // 0: no cap, by choice. An explicit size the host cannot enforce fails the run.
+    std::optional<std::uint64_t> disk_size;
     std::vector<VirtioFSMount> mounts;
     std::vector<PortForward> ports;
     NetworkMode network = NetworkMode::user;

@@ -13,6 +13,7 @@
 #include "cli/attach_command.hpp"
 #include "cli/mount_spec.hpp"
 #include "cli/network_options.hpp"
+#include "cli/resource_options.hpp"
 
 namespace microvm::cli {
 
@@ -41,6 +42,7 @@ struct RunArgs {
     // --rm: remove the VM when it ends (a foreground run always does after a normal end).
     bool remove = false;
     NetworkArgs network;
+    ResourceArgs resources;
     // [IMAGE] CMD [ARG...]: everything from the first positional argument on, split off argv
     // before parsing so that the workload's own flags are never taken for microvm's.
     std::shared_ptr<std::vector<std::string>> workload;
@@ -85,6 +87,7 @@ Result<RunOptions> to_options(RunArgs const& args, std::string& image) {
     }
     assign_tags(options.mounts);
     TRY(apply_network_options(args.network, options));
+    TRY(apply_resource_options(args.resources, options));
 
     auto const& positional = *args.workload;
     auto rest = positional.begin();
@@ -230,6 +233,7 @@ std::function<Result<int>()> add_run_command(CLI::App& app,
     run->add_option("--platform", args->platform,
                     "Platform to pick from a multi-platform image: os/arch[/variant]");
     add_network_options(*run, args->network);
+    add_resource_options(*run, args->resources);
     run->add_flag("-d,--detach", args->detach,
                   "Run in the background: print the VM's name once it has started");
     run->add_flag("-i,--interactive", args->interactive,

@@ -26,6 +26,18 @@ nlohmann::json egress_json(VmInfo const& info) {
     return out;
 }
 
+nlohmann::json optional_number(std::optional<std::uint64_t> const& value) {
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+// What the VM may take of the host, and what it takes: its root's cap and the cap's usage on
+// the host's disk (null: no cap).
+nlohmann::json resources_json(VmInfo const& info) {
+    return {
+        {"disk",
+         {{"size", optional_number(info.disk_size)}, {"used", optional_number(info.disk_used)}}}};
+}
+
 template <typename Item, typename Show>
 std::string joined(std::vector<Item> const& items, Show show) {
     std::string out;
@@ -121,6 +133,7 @@ nlohmann::json vm_json(VmInfo const& info) {
         {"mounts", mounts},
         {"ports", ports},
         {"egress", egress_json(info)},
+        {"resources", resources_json(info)},
         {"data_dir", info.data_dir.string()},
     };
 }

@@ -98,6 +98,7 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "root_path", "root_path", config.root_path));
     TRY(read_string(root, "root_upper_dir", "root_upper_dir", config.root_upper_dir));
     TRY(read_string(root, "root_work_dir", "root_work_dir", config.root_work_dir));
+    TRY(read_string(root, "root_disk_image", "root_disk_image", config.root_disk_image));
     TRY(read_unsigned(root, "num_vcpus", "num_vcpus", config.num_vcpus));
     TRY(read_unsigned(root, "ram_mib", "ram_mib", config.ram_mib));
     if (json const* mounts = TRY(read_array(root, "virtiofs_mounts", "virtiofs_mounts"));
@@ -173,6 +174,17 @@ Result<void> validate_root(RunnerConfig const& config) {
     if (has_upper) {
         TRY(require_directory(config.root_upper_dir, "root upper dir"));
         TRY(require_directory(config.root_work_dir, "root work dir"));
+    }
+    if (!config.root_disk_image.empty()) {
+        if (!has_upper) {
+            return fail("root_disk_image needs root_upper_dir and root_work_dir (the layer it "
+                        "holds)");
+        }
+        auto const parent = std::filesystem::path(config.root_upper_dir).parent_path();
+        if (parent != std::filesystem::path(config.root_work_dir).parent_path()) {
+            return fail("root_disk_image: root_upper_dir and root_work_dir must share the parent "
+                        "directory the disk is mounted on");
+        }
     }
     return {};
 }
@@ -314,6 +326,7 @@ std::string serialize(RunnerConfig const& config) {
     out["root_path"] = config.root_path;
     put_optional(out, "root_upper_dir", config.root_upper_dir);
     put_optional(out, "root_work_dir", config.root_work_dir);
+    put_optional(out, "root_disk_image", config.root_disk_image);
     out["num_vcpus"] = config.num_vcpus;
     out["ram_mib"] = config.ram_mib;
     if (!config.virtiofs_mounts.empty()) {

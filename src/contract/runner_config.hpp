@@ -74,6 +74,10 @@ struct RunnerConfig {
     std::string root_path;
     std::string root_upper_dir;
     std::string root_work_dir;
+    // An ext4 image that holds the upper and work directories (the VM's writable layer at a
+    // fixed size): the runner mounts it, in the same private namespace, on their common parent
+    // directory before the overlay. Empty: the layer is the host directories themselves.
+    std::string root_disk_image;
     std::uint32_t num_vcpus = 0;
     std::uint32_t ram_mib = 0;
     std::vector<RunnerMount> virtiofs_mounts;

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include "contract/runner_report.hpp"
+#include "host/rootfs/layer_disk.hpp"
 #include "runner_fixture.hpp"
 
 namespace microvm::test {
@@ -124,6 +125,29 @@ TEST_F(LibkrunEngineTest, OverlayRootTakesTheGuestsWrites) {
     EXPECT_TRUE(std::filesystem::exists(path("upper") + "/written-by-guest"));
     EXPECT_FALSE(std::filesystem::exists(path("root") + "/written-by-guest"));
     EXPECT_EQ(read_file(path("root") + "/from-image"), "image");
+}
+
+TEST_F(LibkrunEngineTest, TheLayersDiskTakesTheGuestsWrites) {
+    std::filesystem::create_directories(path("layer") + "/upper");
+    std::filesystem::create_directories(path("layer") + "/work");
+    rootfs::RootfsView const view{.source = path("root"),
+                                  .upper_dir = path("layer") + "/upper",
+                                  .work_dir = path("layer") + "/work"};
+    auto made = rootfs::move_layer_to_disk(view, path("layer.ext4"), 64ull << 20);
+    ASSERT_TRUE(made) << made.error().text();
+    json document = config();
+    document["root_upper_dir"] = view.upper_dir.string();
+    document["root_work_dir"] = view.work_dir.string();
+    document["root_disk_image"] = path("layer.ext4");
+    auto run = this->run(document, {"MICROVM_FAKE_KRUN_WRITE_ROOT=written-by-guest"});
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.calls, concat(prologue(), {"krun_start_enter ctx=0"}));
+    // In the image, not in the host's directory under it, nor in the image's source.
+    EXPECT_TRUE(std::filesystem::is_empty(view.upper_dir));
+    EXPECT_FALSE(std::filesystem::exists(path("root") + "/written-by-guest"));
+    auto const listed =
+        test::run_process({"/usr/sbin/debugfs", "-R", "ls -l /upper", path("layer.ext4")});
+    EXPECT_NE(listed.out.find("written-by-guest"), std::string::npos) << listed.out << listed.err;
 }
 
 TEST_F(LibkrunEngineTest, OverlayMountFailureExits2) {

@@ -1,4 +1,6 @@
 // microvm::run(): the pipeline from the caller's options to a started VM.
+#include <spdlog/spdlog.h>
+
 #include <microvm/microvm.hpp>
 
 #include "contract/guest_config.hpp"
@@ -16,6 +18,7 @@
 #include "host/process/spawn.hpp"
 #include "host/rootfs/guest_config_injection.hpp"
 #include "host/rootfs/hooks.hpp"
+#include "host/rootfs/layer_disk.hpp"
 #include "host/rootfs/view.hpp"
 #include "host/state/state_file.hpp"
 #include "host/state/vm_dir.hpp"
@@ -119,6 +122,31 @@ Result<std::string> add_engine_section(contract::RunnerConfig& config, RunOption
     return fail("unknown backend");
 }
 
+// RunOptions::disk_size: moves the VM's writable layer onto a disk of that size, last before
+// the runner starts (hooks, the guest config and the engine's files are in the layer by then).
+// Returns the cap, or std::nullopt for none: by choice (0), or because this host cannot make
+// one and none was asked for (said once, as a warning).
+Result<std::optional<std::uint64_t>> cap_writable_layer(RunOptions const& options,
+                                                        rootfs::RootfsView const& view,
+                                                        state::VmDir const& vm_dir,
+                                                        contract::RunnerConfig& config) {
+    std::uint64_t const size = options.disk_size.value_or(default_disk_size);
+    if (size == 0) {
+        return std::nullopt;
+    }
+    if (auto why = rootfs::layer_disk_unavailable(view)) {
+        if (options.disk_size) {
+            return fail("disk_size: the cap cannot be enforced on this host: " + *why);
+        }
+        spdlog::warn("vm {}: no cap on what the guest writes into its root: {}", options.name,
+                     *why);
+        return std::nullopt;
+    }
+    TRY(rootfs::move_layer_to_disk(view, vm_dir.layer_disk(), size));
+    config.root_disk_image = vm_dir.layer_disk().string();
+    return size;
+}
+
 Result<Vm> start(std::string const& image, RunOptions const& options) {
     TRY(validate(options));
     auto data_dir = TRY_CTX(resolve_data_dir(options.data_dir), "data directory");
@@ -143,6 +171,7 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
     auto config = runner_config_for(options, view, state::VmDir(vm_dir));
     auto const kernel = TRY_CTX(add_engine_section(config, options, view, data_dir, runner_binary),
                                 to_string(options.backend));
+    auto const disk_size = TRY(cap_writable_layer(options, view, state::VmDir(vm_dir), config));
     auto runner =
         TRY_CTX(process::launch_runner(std::move(config),
                                        {.runner = runner_binary,
@@ -150,7 +179,8 @@ Result<Vm> start(std::string const& image, RunOptions const& options) {
                                         .env = process::current_environment(),
                                         .held_lock_fd = root.lock ? root.lock->fd() : -1}),
                 "start vm");
-    if (auto recorded = record_started(vm_dir, kernel, root.path, runner->identity()); !recorded) {
+    if (auto recorded = record_started(vm_dir, kernel, root.path, runner->identity(), disk_size);
+        !recorded) {
         // A VM nobody can find again must not keep running.
         (void)runner->stop(std::chrono::seconds(0));
         return std::unexpected(std::move(recorded.error()).context("record vm"));

@@ -148,6 +148,11 @@ Result<void> validate(RunOptions const& options) {
     if (options.memory_mib == 0) {
         return fail("memory_mib must be > 0");
     }
+    if (options.disk_size && *options.disk_size != 0 && *options.disk_size < min_disk_size) {
+        return fail("disk_size: " + std::to_string(*options.disk_size) +
+                    " bytes is too small for a file system (at least " +
+                    std::to_string(min_disk_size >> 20) + " MiB, or 0 for no cap)");
+    }
     if (!options.rootfs.empty()) {
         if (auto ok = check_directory(options.rootfs); !ok) {
             return field_error("rootfs", std::move(ok.error()));

@@ -10,6 +10,7 @@
 #include "host/microvm/vm_impl.hpp"
 #include "host/process/runner_handle.hpp"
 #include "host/process/stop.hpp"
+#include "host/rootfs/layer_disk.hpp"
 #include "host/state/state_file.hpp"
 #include "host/state/vm_dir.hpp"
 
@@ -112,7 +113,8 @@ state::VmRecord created_record(std::string const& image, RunOptions const& optio
 
 Result<void> record_started(std::filesystem::path const& vm_dir, std::string const& kernel,
                             std::filesystem::path const& rootfs,
-                            process::ProcessIdentity const& runner) {
+                            process::ProcessIdentity const& runner,
+                            std::optional<std::uint64_t> disk_size) {
     auto updated = TRY(state::update_state(
         vm_dir, [&](std::optional<state::VmRecord> record) -> std::optional<state::VmRecord> {
             if (!record) {
@@ -121,6 +123,7 @@ Result<void> record_started(std::filesystem::path const& vm_dir, std::string con
             record->runner = runner;
             record->info.pid = runner.pid;
             record->info.rootfs = rootfs;
+            record->info.disk_size = disk_size;
             if (!kernel.empty()) {
                 record->info.kernel = kernel;
             }
@@ -166,6 +169,9 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
     }
     if (record && *record) {
         (*record)->info.egress_counters = egress_counters;
+        if ((*record)->info.disk_size) {
+            (*record)->info.disk_used = rootfs::disk_usage(state::VmDir(vm_dir).layer_disk());
+        }
     }
     return record;
 }

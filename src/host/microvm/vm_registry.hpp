@@ -18,10 +18,12 @@ namespace microvm {
 state::VmRecord created_record(std::string const& image, RunOptions const& options);
 
 // Records that the VM's runner has started: status running, the kernel it boots (when the
-// backend can tell; else the requested one stays), its root and its identity.
+// backend can tell; else the requested one stays), its root, its identity and the cap on its
+// writable layer (std::nullopt: none).
 Result<void> record_started(std::filesystem::path const& vm_dir, std::string const& kernel,
                             std::filesystem::path const& rootfs,
-                            process::ProcessIdentity const& runner);
+                            process::ProcessIdentity const& runner,
+                            std::optional<std::uint64_t> disk_size = std::nullopt);
 
 // Reads the VM's state and brings it up to date under the state lock: a running VM whose
 // runner is gone (its identity no longer matches a live process: exited, killed, or the PID

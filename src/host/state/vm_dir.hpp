@@ -21,6 +21,7 @@ public:
     static constexpr char state_lock_name[] = "state.lock";
     static constexpr char runtime_dir_name[] = "run";
     static constexpr char rootfs_dir_name[] = "rootfs";
+    static constexpr char layer_disk_name[] = "rootfs.ext4";
 
     explicit VmDir(std::filesystem::path path) : m_path(std::move(path)) {}
 
@@ -44,6 +45,9 @@ public:
     std::filesystem::path runtime_dir() const { return m_path / runtime_dir_name; }
     // The VM's writable layer of its root: upper/ and work/ of the overlay, or copy/.
     std::filesystem::path rootfs_dir() const { return m_path / rootfs_dir_name; }
+    // The writable layer's disk when it has a size cap (rootfs/layer_disk.hpp): the runner
+    // mounts it over rootfs_dir().
+    std::filesystem::path layer_disk() const { return m_path / layer_disk_name; }
 
 private:
     std::filesystem::path m_path;

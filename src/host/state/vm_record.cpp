@@ -189,6 +189,10 @@ std::string serialize(VmRecord const& record) {
                   {"start_time", record.runner->start_time},
                   {"exe", record.runner->exe.string()}};
     }
+    json resources = {{"cpus", info.cpus}, {"memory_mib", info.memory_mib}};
+    if (info.disk_size) {
+        resources["disk_size"] = *info.disk_size;
+    }
     json out = {
         {"version", record_version},
         {"name", info.name},
@@ -204,7 +208,7 @@ std::string serialize(VmRecord const& record) {
         {"runner", runner},
         {"backend", to_string(info.backend)},
         {"kernel", info.kernel},
-        {"resources", {{"cpus", info.cpus}, {"memory_mib", info.memory_mib}}},
+        {"resources", resources},
         {"ports", ports},
         {"mounts", mounts},
         {"read_only_policy", to_string(info.read_only_policy)},
@@ -265,6 +269,11 @@ Result<VmRecord> parse_record(std::string_view text) {
     if (auto const* resources = TRY(contract::read_object(doc, "resources", "resources"))) {
         TRY(read_unsigned(*resources, "cpus", "resources.cpus", info.cpus));
         TRY(read_unsigned(*resources, "memory_mib", "resources.memory_mib", info.memory_mib));
+        if (resources->contains("disk_size")) {
+            std::uint64_t disk_size = 0;
+            TRY(read_unsigned(*resources, "disk_size", "resources.disk_size", disk_size));
+            info.disk_size = disk_size;
+        }
     }
     TRY(read_ports(doc, info.ports));
     TRY(read_mounts(doc, info.mounts));

@@ -180,6 +180,36 @@ TEST_F(RunnerConfigTest, RoundTripsOverlayRoot) {
     ASSERT_TRUE(parsed) << parsed.error().text();
     EXPECT_EQ(parsed->root_upper_dir, config.root_upper_dir);
     EXPECT_EQ(parsed->root_work_dir, config.root_work_dir);
+    EXPECT_TRUE(parsed->root_disk_image.empty());
+}
+
+TEST_F(RunnerConfigTest, RoundTripsTheLayersDisk) {
+    std::filesystem::create_directories(path() / "layer" / "upper");
+    std::filesystem::create_directories(path() / "layer" / "work");
+    RunnerConfig config;
+    config.root_path = root();
+    config.root_upper_dir = path() / "layer" / "upper";
+    config.root_work_dir = path() / "layer" / "work";
+    config.root_disk_image = path() / "layer.ext4";
+    config.num_vcpus = 1;
+    config.ram_mib = 256;
+    auto parsed = parse_runner_config(serialize(config));
+    ASSERT_TRUE(parsed) << parsed.error().text();
+    EXPECT_EQ(parsed->root_disk_image, config.root_disk_image);
+}
+
+TEST_F(RunnerConfigTest, TheLayersDiskHoldsBothOverlayDirectories) {
+    json document = minimal();
+    document["root_disk_image"] = share("layer.ext4");
+    EXPECT_EQ(error_of(document),
+              "root_disk_image needs root_upper_dir and root_work_dir (the layer it holds)");
+
+    std::filesystem::create_directories(path() / "a" / "upper");
+    std::filesystem::create_directories(path() / "b" / "work");
+    document["root_upper_dir"] = (path() / "a" / "upper").string();
+    document["root_work_dir"] = (path() / "b" / "work").string();
+    EXPECT_EQ(error_of(document), "root_disk_image: root_upper_dir and root_work_dir must share "
+                                  "the parent directory the disk is mounted on");
 }
 
 TEST_F(RunnerConfigTest, ReadOnlyOmittedWhenFalse) {
@@ -199,9 +229,9 @@ TEST_F(RunnerConfigTest, OmitsEmptyOptionalFields) {
     config.num_vcpus = 1;
     config.ram_mib = 512;
     json out = json::parse(serialize(config));
-    for (char const* key :
-         {"virtiofs_mounts", "port_forwards", "net_sock_path", "console_log_path", "stdout_path",
-          "stderr_path", "report_path", "runtime_dir", "root_upper_dir", "root_work_dir"}) {
+    for (char const* key : {"virtiofs_mounts", "port_forwards", "net_sock_path", "console_log_path",
+                            "stdout_path", "stderr_path", "report_path", "runtime_dir",
+                            "root_upper_dir", "root_work_dir", "root_disk_image"}) {
         EXPECT_FALSE(out.contains(key)) << key;
     }
     EXPECT_FALSE(out["qemu"].contains("kernel"));

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "runner/layer_disk.hpp"
 #include "runner/private_mounts.hpp"
 
 namespace microvm::runner::libkrun {
@@ -12,6 +13,10 @@ Step<void> prepare_root(contract::RunnerConfig const& config) {
     }
     auto overlay = [&]() -> Result<void> {
         TRY(enter_private_mount_namespace());
+        if (!config.root_disk_image.empty()) {
+            TRY(LayerDiskMount::mount(config.root_disk_image, layer_disk_mountpoint(config)))
+                .keep_until_exit();
+        }
         TRY(mount_overlay(config.root_path, config.root_upper_dir, config.root_work_dir,
                           config.root_path));
         return {};

@@ -40,6 +40,7 @@
 #include "runner/engine/qemu/supervisor.hpp"
 #include "runner/engine/qemu/tools.hpp"
 #include "runner/exec_relay.hpp"
+#include "runner/layer_disk.hpp"
 #include "runner/net/egress_network.hpp"
 #include "runner/private_mounts.hpp"
 #include "runner/privileged_files_policy.hpp"
@@ -87,6 +88,8 @@ struct Workspace {
     std::filesystem::path dir;
     // Set when `dir` is the engine's own: removed with its contents at the end.
     std::optional<base::TempDir> temp;
+    // Declared before the root overlay on it, so it is unmounted after.
+    std::optional<LayerDiskMount> disk;
     std::optional<OverlayMount> root;
 
     std::string path(std::string const& name) const { return (dir / name).string(); }
@@ -185,6 +188,11 @@ Step<std::string> mount_root(contract::RunnerConfig const& config, Workspace& wo
     }
     TRY(as_step(enter_private_mount_namespace(), RunnerExit::start_failed,
                 "mount the VM's root overlay"));
+    if (!config.root_disk_image.empty()) {
+        workspace.disk.emplace(TRY(
+            as_step(LayerDiskMount::mount(config.root_disk_image, layer_disk_mountpoint(config)),
+                    RunnerExit::start_failed)));
+    }
     workspace.root.emplace(
         TRY(as_step(OverlayMount::mount(config.root_path, config.root_upper_dir,
                                         config.root_work_dir, workspace.path("root")),

@@ -80,6 +80,17 @@ TEST_F(RunOptionsTest, ResourcesMustBePositive) {
     EXPECT_EQ(problem(options), "memory_mib must be > 0");
 }
 
+TEST_F(RunOptionsTest, ADiskMustHoldAFileSystemOrBeNoCap) {
+    RunOptions options;
+    options.disk_size = 0;
+    EXPECT_EQ(problem(options), "");
+    options.disk_size = min_disk_size;
+    EXPECT_EQ(problem(options), "");
+    options.disk_size = 1 << 20;
+    EXPECT_EQ(problem(options), "disk_size: 1048576 bytes is too small for a file system (at "
+                                "least 32 MiB, or 0 for no cap)");
+}
+
 TEST_F(RunOptionsTest, DuplicateTagNamesTheSecondMount) {
     RunOptions options;
     options.mounts = {share("data", "/a"), share("data", "/b")};

@@ -23,6 +23,7 @@ VmRecord full_record() {
     info.kernel = "/boot/vmlinuz-6.1.0-28-amd64";
     info.cpus = 2;
     info.memory_mib = 1024;
+    info.disk_size = 256ull << 20;
     info.ports = {{.host = 8080, .guest = 80, .protocol = Protocol::tcp, .host_address = "::1"}};
     info.mounts = {
         {.mount =
@@ -58,6 +59,7 @@ TEST(VmRecord, EveryFieldSurvivesARoundTrip) {
     EXPECT_EQ(b.kernel, a.kernel);
     EXPECT_EQ(b.cpus, a.cpus);
     EXPECT_EQ(b.memory_mib, a.memory_mib);
+    EXPECT_EQ(b.disk_size, a.disk_size);
     ASSERT_EQ(b.ports.size(), 1U);
     EXPECT_EQ(b.ports[0].host, 8080);
     EXPECT_EQ(b.ports[0].guest, 80);
@@ -86,6 +88,7 @@ TEST(VmRecord, ACreatedVmHasNoRunnerAndNoTimesBeyondCreation) {
     EXPECT_FALSE(parsed->info.started);
     EXPECT_FALSE(parsed->info.exit_code);
     EXPECT_EQ(parsed->info.pid, 0);
+    EXPECT_FALSE(parsed->info.disk_size);
 }
 
 TEST(VmRecord, BadFilesAreRefusedNamingTheField) {
