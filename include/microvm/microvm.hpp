@@ -84,6 +84,10 @@ struct VmInfo {
     // when it has none. disk_used: what its layer takes on the host's disk now (not persisted).
     std::optional<std::uint64_t> disk_size;
     std::optional<std::uint64_t> disk_used;
+    // The cap on each log (RunOptions::log_max_size; std::nullopt: none), and what the logs have
+    // dropped so far, as the runner last reported (not persisted).
+    std::optional<std::uint64_t> log_max_size;
+    LogDrops logs_dropped;
     std::vector<PortForward> ports;
     std::vector<MountInfo> mounts;
     ReadOnlyPolicy read_only_policy = ReadOnlyPolicy::require_host;

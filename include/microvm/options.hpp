@@ -73,6 +73,21 @@ enum class PullPolicy {
     never,
 };
 
+// RunOptions::log_max_size when none is given, and the smallest one accepted.
+inline constexpr std::uint64_t default_log_max_size = 64ull << 20;
+inline constexpr std::uint64_t min_log_max_size = 8ull << 10;
+
+// How many bytes of each of a VM's outputs its logs no longer hold: a capped log
+// (RunOptions::log_max_size) keeps the newest and drops the oldest.
+struct LogDrops {
+    std::uint64_t stdout_bytes = 0;
+    std::uint64_t stderr_bytes = 0;
+    std::uint64_t console_bytes = 0;
+
+    bool any() const { return stdout_bytes != 0 || stderr_bytes != 0 || console_bytes != 0; }
+    bool operator==(LogDrops const&) const = default;
+};
+
 // RunOptions::disk_size when none is given, and the smallest one accepted.
 inline constexpr std::uint64_t default_disk_size = 10ull << 30;
 inline constexpr std::uint64_t min_disk_size = 32ull << 20;
@@ -95,6 +110,11 @@ struct RunOptions {
     // such a layer (it needs the overlay view and a loop device), else no cap with a warning;
     // 0: no cap, by choice. An explicit size the host cannot enforce fails the run.
     std::optional<std::uint64_t> disk_size;
+    // `--log-max-size`: the most each of the VM's logs (stdout, stderr, console) keeps on the
+    // host, in bytes: the newest output, in two files of half the size each (<log> and
+    // <log>.1), rotated as it grows; Vm::logs() reads across them. std::nullopt:
+    // default_log_max_size; 0: no cap, by choice. A foreground run still gets every byte.
+    std::optional<std::uint64_t> log_max_size;
     std::vector<VirtioFSMount> mounts;
     std::vector<PortForward> ports;
     NetworkMode network = NetworkMode::user;

@@ -28,11 +28,16 @@ Result<std::uint64_t> parse_size(std::string const& text) {
 void add_resource_options(CLI::App& run, ResourceArgs& args) {
     run.add_option("--disk-size", args.disk_size,
                    "Most the guest can write into its root (default 10G; 0: no cap)");
+    run.add_option("--log-max-size", args.log_max_size,
+                   "Most each of the VM's logs keeps, the newest output (default 64M; 0: no cap)");
 }
 
 Result<void> apply_resource_options(ResourceArgs const& args, RunOptions& options) {
     if (!args.disk_size.empty()) {
         options.disk_size = TRY_CTX(parse_size(args.disk_size), "--disk-size");
+    }
+    if (!args.log_max_size.empty()) {
+        options.log_max_size = TRY_CTX(parse_size(args.log_max_size), "--log-max-size");
     }
     return {};
 }

@@ -30,12 +30,18 @@ nlohmann::json optional_number(std::optional<std::uint64_t> const& value) {
     return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
-// What the VM may take of the host, and what it takes: its root's cap and the cap's usage on
-// the host's disk (null: no cap).
+// What the VM may take of the host, and what it takes: its root's cap and that disk's usage on
+// the host, its logs' cap and what they dropped (null: no cap).
 nlohmann::json resources_json(VmInfo const& info) {
     return {
         {"disk",
-         {{"size", optional_number(info.disk_size)}, {"used", optional_number(info.disk_used)}}}};
+         {{"size", optional_number(info.disk_size)}, {"used", optional_number(info.disk_used)}}},
+        {"logs",
+         {{"max_size", optional_number(info.log_max_size)},
+          {"dropped",
+           {{"stdout", info.logs_dropped.stdout_bytes},
+            {"stderr", info.logs_dropped.stderr_bytes},
+            {"console", info.logs_dropped.console_bytes}}}}}};
 }
 
 template <typename Item, typename Show>

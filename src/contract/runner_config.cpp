@@ -121,6 +121,7 @@ Result<RunnerConfig> from_json(json const& root) {
     TRY(read_string(root, "console_log_path", "console_log_path", config.console_log_path));
     TRY(read_string(root, "stdout_path", "stdout_path", config.stdout_path));
     TRY(read_string(root, "stderr_path", "stderr_path", config.stderr_path));
+    TRY(read_unsigned(root, "log_max_size", "log_max_size", config.log_max_size));
     TRY(read_string(root, "report_path", "report_path", config.report_path));
     TRY(read_string(root, "runtime_dir", "runtime_dir", config.runtime_dir));
     TRY(read_string(root, "remove_dir", "remove_dir", config.remove_dir));
@@ -366,6 +367,9 @@ std::string serialize(RunnerConfig const& config) {
     put_optional(out, "console_log_path", config.console_log_path);
     put_optional(out, "stdout_path", config.stdout_path);
     put_optional(out, "stderr_path", config.stderr_path);
+    if (config.log_max_size != 0) {
+        out["log_max_size"] = config.log_max_size;
+    }
     put_optional(out, "report_path", config.report_path);
     put_optional(out, "runtime_dir", config.runtime_dir);
     put_optional(out, "remove_dir", config.remove_dir);

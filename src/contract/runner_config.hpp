@@ -95,6 +95,10 @@ struct RunnerConfig {
     // Where the workload's stdout and stderr go (files the host follows); empty: the runner's own.
     std::string stdout_path;
     std::string stderr_path;
+    // The most each of those logs keeps (the console log too), in bytes: the runner writes them
+    // itself, rotating <log> to <log>.1 at half the size, and reports what it dropped. 0: the
+    // VMM writes the files directly, without a cap.
+    std::uint64_t log_max_size = 0;
     // Where the runner writes its report (contract/runner_report.hpp): what protects each
     // share once the VMM is up, and how the VM ended. Empty: not written.
     std::string report_path;

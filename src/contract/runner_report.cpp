@@ -89,6 +89,11 @@ std::string serialize(RunnerReport const& report) {
     if (report.egress) {
         out["egress"] = egress_counters_to_json(*report.egress);
     }
+    if (report.logs_dropped.any()) {
+        out["logs_dropped"] = {{"stdout", report.logs_dropped.stdout_bytes},
+                               {"stderr", report.logs_dropped.stderr_bytes},
+                               {"console", report.logs_dropped.console_bytes}};
+    }
     return out.dump() + "\n";
 }
 
@@ -105,6 +110,14 @@ Result<RunnerReport> parse_runner_report(std::string_view text) {
     TRY(read_bool(root, "vmm_started", "vmm_started", report.vmm_started));
     TRY(read_unsigned(root, "exec_sessions", "exec_sessions", report.exec_sessions));
     report.egress = TRY(read_egress_counters(root, "egress", "egress"));
+    if (auto const* dropped = TRY(read_object(root, "logs_dropped", "logs_dropped"))) {
+        TRY(read_unsigned(*dropped, "stdout", "logs_dropped.stdout",
+                          report.logs_dropped.stdout_bytes));
+        TRY(read_unsigned(*dropped, "stderr", "logs_dropped.stderr",
+                          report.logs_dropped.stderr_bytes));
+        TRY(read_unsigned(*dropped, "console", "logs_dropped.console",
+                          report.logs_dropped.console_bytes));
+    }
     std::string engine = to_string(report.engine);
     TRY(read_string(root, "engine", "engine", engine));
     report.engine = TRY_CTX(parse_engine(engine), "engine");

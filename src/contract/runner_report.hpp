@@ -59,6 +59,8 @@ struct RunnerReport {
     // Under an egress policy: what it let through and refused so far; the runner rewrites the
     // report at most once a second while they change.
     std::optional<EgressCounters> egress;
+    // What the capped logs (runner.json log_max_size) have dropped so far; omitted while nothing.
+    LogDrops logs_dropped;
 
     bool operator==(RunnerReport const&) const = default;
 };

@@ -56,6 +56,14 @@ void Reporter::egress_counters_changed(EgressCounters const& counters) {
     }
 }
 
+void Reporter::logs_dropped_changed(LogDrops const& dropped) {
+    std::lock_guard const lock(m_lock);
+    m_report.logs_dropped = dropped;
+    if (m_report.vmm_started && !m_report.exit_code && !m_report.error) {
+        write_final();
+    }
+}
+
 void Reporter::write_final() {
     if (m_path.empty()) {
         return;

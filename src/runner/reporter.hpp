@@ -35,6 +35,8 @@ public:
     void exec_sessions_changed(std::size_t sessions);
     // The same for the egress policy's counters (from the network's thread).
     void egress_counters_changed(EgressCounters const& counters);
+    // The same for what the capped logs dropped (from the output logs' thread).
+    void logs_dropped_changed(LogDrops const& dropped);
 
 private:
     void write_final();

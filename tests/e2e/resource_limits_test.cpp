@@ -1,10 +1,12 @@
 // What a guest can take of the host: a root that fills up at its --disk-size, with the VM still
-// answering and the host's disk holding no more than the cap.
+// answering and the host's disk holding no more than the cap; logs that keep the newest output
+// within --log-max-size while a foreground run still shows every byte.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "vm_fixture.hpp"
@@ -88,6 +90,66 @@ TEST(ResourceLimits, AFullRootGivesTheGuestEnospcAndTheHostNoMoreThanTheCap) {
     EXPECT_FALSE(fs::exists(vm_dir));
 }
 
+// Whether `text`'s lines are "line N" with N counting up by one, after its first line (which a
+// rotation may have cut); returns the last N, or -1.
+long last_of_consecutive_lines(std::string const& text) {
+    std::istringstream in(text);
+    std::string line;
+    std::getline(in, line);
+    long previous = -1;
+    while (std::getline(in, line)) {
+        if (!line.starts_with("line ")) {
+            return -1;
+        }
+        long const n = std::stol(line.substr(5));
+        if (previous >= 0 && n != previous + 1) {
+            return -1;
+        }
+        previous = n;
+    }
+    return previous;
+}
+
+TEST(ResourceLimits, AGuestPrintingWithoutEndKeepsTheNewestOutputWithinTheLogCap) {
+    constexpr char name[] = "log-cap";
+    RemovedAtEnd cleanup(name);
+    auto const started =
+        microvm({"run", "-d", "--name", name, "--rootfs", world().rootfs.string(), "--log-max-size",
+                 "256K", "--", "sh", "-c", "i=0; while :; do echo \"line $i\"; i=$((i+1)); done"});
+    ASSERT_EQ(started.exit_code, 0) << started.err;
+    // Four times the cap printed: the logs have rotated and dropped at least twice.
+    ASSERT_TRUE(eventually([&] {
+        auto const info = inspect(name);
+        return info.is_object() &&
+               info["resources"]["logs"]["dropped"]["stdout"].get<std::uint64_t>() >= 768 * 1024;
+    })) << "the guest's output never filled the log";
+
+    fs::path const vm_dir = inspect(name)["data_dir"].get<std::string>();
+    EXPECT_LE(fs::file_size(vm_dir / "stdout.log"), 128U * 1024);
+    EXPECT_LE(fs::file_size(vm_dir / "stdout.log.1"), 128U * 1024);
+    EXPECT_FALSE(fs::exists(vm_dir / "stdout.log.2"));
+
+    // `logs` reads across the two files: consecutive lines up to the newest, and says once
+    // what was dropped.
+    auto const logs = microvm({"logs", name});
+    EXPECT_EQ(logs.exit_code, 0) << logs.err;
+    EXPECT_GT(last_of_consecutive_lines(logs.out), 10000) << logs.out.substr(0, 200);
+    EXPECT_NE(logs.err.find("bytes of older stdout dropped"), std::string::npos) << logs.err;
+    EXPECT_LE(logs.out.size(), 256U * 1024);
+}
+
+TEST(ResourceLimits, AForegroundRunShowsEveryLineThroughACappedLog) {
+    // About 190 KB of output through a 64 KiB log.
+    auto const result =
+        run_sh("seq 1 30000", {"--name", "log-cap-foreground", "--log-max-size", "64K"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    std::string expected;
+    for (int i = 1; i <= 30000; ++i) {
+        expected += std::to_string(i) + "\n";
+    }
+    EXPECT_EQ(result.out, expected);
+}
+
 TEST(ResourceLimits, ACapTheHostCannotHoldIsRefusedBeforeAnythingStarts) {
     auto const tiny = run_sh("true", {"--disk-size", "1M"});
     EXPECT_EQ(tiny.exit_code, 125);
@@ -97,6 +159,11 @@ TEST(ResourceLimits, ACapTheHostCannotHoldIsRefusedBeforeAnythingStarts) {
     EXPECT_EQ(nonsense.exit_code, 125);
     EXPECT_NE(nonsense.err.find("--disk-size: \"lots\" is not a size"), std::string::npos)
         << nonsense.err;
+    auto const small_log = run_sh("true", {"--log-max-size", "100"});
+    EXPECT_EQ(small_log.exit_code, 125);
+    EXPECT_NE(small_log.err.find("log_max_size: 100 bytes is less than the smallest cap"),
+              std::string::npos)
+        << small_log.err;
 }
 
 } // namespace

@@ -148,6 +148,16 @@ Result<void> validate(RunOptions const& options) {
     if (options.memory_mib == 0) {
         return fail("memory_mib must be > 0");
     }
+    if (options.log_max_size && *options.log_max_size != 0 &&
+        *options.log_max_size < min_log_max_size) {
+        return fail("log_max_size: " + std::to_string(*options.log_max_size) +
+                    " bytes is less than the smallest cap (" +
+                    std::to_string(min_log_max_size >> 10) + " KiB, or 0 for no cap)");
+    }
+    if (options.log_max_size && *options.log_max_size != 0 &&
+        options.backend == BackendKind::libkrun) {
+        return fail("log_max_size: the libkrun backend cannot cap its logs yet (0 for no cap)");
+    }
     if (options.disk_size && *options.disk_size != 0 && *options.disk_size < min_disk_size) {
         return fail("disk_size: " + std::to_string(*options.disk_size) +
                     " bytes is too small for a file system (at least " +

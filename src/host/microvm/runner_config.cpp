@@ -2,6 +2,15 @@
 
 namespace microvm {
 
+std::optional<std::uint64_t> effective_log_max_size(RunOptions const& options) {
+    // validate() refuses an explicit cap for libkrun, whose engine cannot hold one yet.
+    if (options.backend != BackendKind::qemu) {
+        return std::nullopt;
+    }
+    std::uint64_t const size = options.log_max_size.value_or(default_log_max_size);
+    return size == 0 ? std::nullopt : std::optional<std::uint64_t>(size);
+}
+
 contract::RunnerConfig runner_config_for(RunOptions const& options, rootfs::RootfsView const& view,
                                          state::VmDir const& vm_dir) {
     contract::RunnerConfig out;
@@ -32,6 +41,7 @@ contract::RunnerConfig runner_config_for(RunOptions const& options, rootfs::Root
     out.console_log_path = vm_dir.console_log().string();
     out.stdout_path = vm_dir.stdout_log().string();
     out.stderr_path = vm_dir.stderr_log().string();
+    out.log_max_size = effective_log_max_size(options).value_or(0);
     out.report_path = vm_dir.runner_report().string();
     if (options.auto_remove) {
         out.remove_dir = vm_dir.path().string();

@@ -15,6 +15,10 @@ namespace microvm {
 // every share with its read_only flag unchanged (DESIGN.md §4.1), the ports and network, the
 // console, output and report paths in `vm_dir`, the log level and the read-only policy.
 // Pure: checks nothing; contract::validate() does that.
+// The cap on each of the VM's logs (RunOptions::log_max_size with its default), or
+// std::nullopt for none: by choice, or on the libkrun backend, which writes its logs itself.
+std::optional<std::uint64_t> effective_log_max_size(RunOptions const& options);
+
 contract::RunnerConfig runner_config_for(RunOptions const& options, rootfs::RootfsView const& view,
                                          state::VmDir const& vm_dir);
 

@@ -1,8 +1,10 @@
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -117,20 +119,62 @@ Result<int> Vm::wait() {
 
 namespace {
 
-// Copies whatever has been appended to `source` since the last call to `sink`.
+// Copies a log to `sink` as it grows, across the runner's rotations (runner/output_logs.hpp:
+// <log> becomes <log>.1 when it is full and a new <log> begins). Starting at <log>.1 when it
+// exists, it reads each file to its end before it moves on to the newer one, by inode, so a
+// rotation between two reads loses nothing unless two happened (the older of the two files it
+// never opened is gone by then).
 class FileFollower {
 public:
-    FileFollower(std::filesystem::path path, int sink) : m_path(std::move(path)), m_sink(sink) {}
+    FileFollower(std::filesystem::path path, int sink)
+        : m_path(std::move(path)), m_previous(m_path.string() + ".1"), m_sink(sink) {}
 
     // Returns true when it copied anything.
     bool pump() {
-        if (!m_source) {
-            // The runner creates the file when the VM starts; until then there is nothing to copy.
-            m_source = base::Fd(::open(m_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-            if (!m_source) {
-                return false;
+        bool copied = false;
+        while (true) {
+            if (!m_source && !open_next()) {
+                return copied;
             }
+            copied = copy_to_end() || copied;
+            auto const current = inode_of(m_path);
+            if (!current || *current == m_inode) {
+                // Still the file being written (or the instant of a rotation between rename
+                // and create): more comes here.
+                return copied;
+            }
+            // Rotated away: nothing more is written to it, so what it holds now is all.
+            copied = copy_to_end() || copied;
+            m_source.reset();
         }
+    }
+
+private:
+    static std::optional<ino_t> inode_of(std::filesystem::path const& path) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+            return std::nullopt;
+        }
+        return st.st_ino;
+    }
+
+    // The first file is <log>.1 when there is one. After a file that was rotated away, the next
+    // is <log>.1 unless that is the file just read (then <log>): <log>.1 is never older than it.
+    bool open_next() {
+        auto const previous = inode_of(m_previous);
+        bool const previous_is_next = previous && (!m_inode || *previous != *m_inode);
+        auto const& path = previous_is_next ? m_previous : m_path;
+        m_source = base::Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st {};
+        if (!m_source || ::fstat(m_source.get(), &st) != 0) {
+            m_source.reset();
+            return false;
+        }
+        m_inode = st.st_ino;
+        return true;
+    }
+
+    bool copy_to_end() {
         bool copied = false;
         std::array<char, 65536> buffer{};
         while (true) {
@@ -143,7 +187,6 @@ public:
         }
     }
 
-private:
     void write_all(char const* data, std::size_t size) {
         while (size > 0) {
             ssize_t n = ::write(m_sink, data, size);
@@ -159,8 +202,10 @@ private:
     }
 
     std::filesystem::path m_path;
+    std::filesystem::path m_previous;
     int m_sink;
     base::Fd m_source;
+    std::optional<ino_t> m_inode;
 };
 
 // Copies the files as they grow until `vm` has ended, then what was written last.

@@ -7,6 +7,7 @@
 
 #include "contract/runner_report.hpp"
 #include "host/microvm/data_dir.hpp"
+#include "host/microvm/runner_config.hpp"
 #include "host/microvm/vm_impl.hpp"
 #include "host/process/runner_handle.hpp"
 #include "host/process/stop.hpp"
@@ -96,6 +97,7 @@ state::VmRecord created_record(std::string const& image, RunOptions const& optio
     info.kernel = options.kernel.string();
     info.cpus = options.cpus;
     info.memory_mib = options.memory_mib;
+    info.log_max_size = effective_log_max_size(options);
     info.ports = options.ports;
     info.read_only_policy = options.read_only_policy;
     info.auto_remove = options.auto_remove;
@@ -140,6 +142,7 @@ Result<void> record_started(std::filesystem::path const& vm_dir, std::string con
 Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const& vm_dir) {
     std::uint32_t exec_sessions = 0;
     std::optional<EgressCounters> egress_counters;
+    LogDrops logs_dropped;
     auto record = state::update_state(
         vm_dir, [&](std::optional<state::VmRecord> record) -> std::optional<state::VmRecord> {
             if (!record) {
@@ -154,6 +157,7 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
             if (report && *report) {
                 exec_sessions = (*report)->exec_sessions;
                 egress_counters = (*report)->egress;
+                logs_dropped = (*report)->logs_dropped;
             }
             bool changed = false;
             if (runner_gone(*record)) {
@@ -169,6 +173,7 @@ Result<std::optional<state::VmRecord>> refresh_state(std::filesystem::path const
     }
     if (record && *record) {
         (*record)->info.egress_counters = egress_counters;
+        (*record)->info.logs_dropped = logs_dropped;
         if ((*record)->info.disk_size) {
             (*record)->info.disk_used = rootfs::disk_usage(state::VmDir(vm_dir).layer_disk());
         }

@@ -193,6 +193,9 @@ std::string serialize(VmRecord const& record) {
     if (info.disk_size) {
         resources["disk_size"] = *info.disk_size;
     }
+    if (info.log_max_size) {
+        resources["log_max_size"] = *info.log_max_size;
+    }
     json out = {
         {"version", record_version},
         {"name", info.name},
@@ -273,6 +276,11 @@ Result<VmRecord> parse_record(std::string_view text) {
             std::uint64_t disk_size = 0;
             TRY(read_unsigned(*resources, "disk_size", "resources.disk_size", disk_size));
             info.disk_size = disk_size;
+        }
+        if (resources->contains("log_max_size")) {
+            std::uint64_t log_max_size = 0;
+            TRY(read_unsigned(*resources, "log_max_size", "resources.log_max_size", log_max_size));
+            info.log_max_size = log_max_size;
         }
     }
     TRY(read_ports(doc, info.ports));

@@ -34,5 +34,16 @@ TEST(ResourceOptions, DiskSizeIsUnsetUnlessGiven) {
     EXPECT_EQ(bad.error().text().rfind("--disk-size: ", 0), 0U) << bad.error().text();
 }
 
+TEST(ResourceOptions, LogMaxSizeIsUnsetUnlessGiven) {
+    RunOptions options;
+    ASSERT_TRUE(apply_resource_options({}, options));
+    EXPECT_FALSE(options.log_max_size);
+    ASSERT_TRUE(apply_resource_options({.log_max_size = "1M"}, options));
+    EXPECT_EQ(options.log_max_size, 1U << 20);
+    auto bad = apply_resource_options({.log_max_size = "x"}, options);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().text().rfind("--log-max-size: ", 0), 0U) << bad.error().text();
+}
+
 } // namespace
 } // namespace microvm::cli

@@ -198,6 +198,18 @@ TEST_F(RunnerConfigTest, RoundTripsTheLayersDisk) {
     EXPECT_EQ(parsed->root_disk_image, config.root_disk_image);
 }
 
+TEST_F(RunnerConfigTest, TheLogCapRoundTripsAndIsLeftOutAtZero) {
+    RunnerConfig config;
+    config.root_path = root();
+    config.num_vcpus = 1;
+    config.ram_mib = 256;
+    EXPECT_FALSE(json::parse(serialize(config)).contains("log_max_size"));
+    config.log_max_size = 64ull << 20;
+    auto parsed = parse_runner_config(serialize(config));
+    ASSERT_TRUE(parsed) << parsed.error().text();
+    EXPECT_EQ(parsed->log_max_size, 64ull << 20);
+}
+
 TEST_F(RunnerConfigTest, TheLayersDiskHoldsBothOverlayDirectories) {
     json document = minimal();
     document["root_disk_image"] = share("layer.ext4");

@@ -39,6 +39,19 @@ TEST(RunnerReport, RoundTripsEveryField) {
     EXPECT_EQ(*parsed, report);
 }
 
+TEST(RunnerReport, LogDropsRoundTripAndAreLeftOutAtZero) {
+    auto report = started_report();
+    EXPECT_EQ(serialize(report).find("logs_dropped"), std::string::npos);
+    report.logs_dropped = {.stdout_bytes = 1ull << 33, .stderr_bytes = 7, .console_bytes = 0};
+    auto parsed = parse_runner_report(serialize(report));
+    ASSERT_TRUE(parsed) << parsed.error().text();
+    EXPECT_EQ(parsed->logs_dropped, report.logs_dropped);
+    auto bad = parse_runner_report(R"({"logs_dropped": {"stdout": "lots"}})");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().text().find("logs_dropped.stdout"), std::string::npos)
+        << bad.error().text();
+}
+
 TEST(RunnerReport, ExecSessionsRoundTripAndAreLeftOutAtZero) {
     auto report = started_report();
     EXPECT_EQ(serialize(report).find("exec_sessions"), std::string::npos);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -42,6 +43,7 @@
 #include "runner/exec_relay.hpp"
 #include "runner/layer_disk.hpp"
 #include "runner/net/egress_network.hpp"
+#include "runner/output_logs.hpp"
 #include "runner/private_mounts.hpp"
 #include "runner/privileged_files_policy.hpp"
 #include "runner/read_only_policy.hpp"
@@ -59,6 +61,8 @@ constexpr int qemu_stdout_fd = 3;
 constexpr int qemu_stderr_fd = 4;
 // ...and the runner's network's end of the VM's NIC, under an egress policy.
 constexpr int qemu_network_fd = 5;
+// Under a log cap: qemu's ends of the output logs' sockets (console, stdout, stderr).
+constexpr std::array<int, OutputLogs::count> qemu_output_fds = {6, 7, 8};
 
 std::string join(std::vector<std::string> const& argv) {
     std::string line;
@@ -346,7 +350,27 @@ Step<std::optional<net::EgressNetwork>> start_egress_network(contract::RunnerCon
     return std::optional<net::EgressNetwork>(std::move(network));
 }
 
-Step<base::Child> start_qemu(QemuLaunch const& launch, std::optional<net::EgressNetwork>& network) {
+// Under a log cap (runner.json log_max_size): the runner's own writer of the output logs, ready
+// before qemu starts; nullopt when qemu writes the files itself.
+Step<std::optional<OutputLogs>> start_output_logs(contract::RunnerConfig const& config,
+                                                  Reporter& reporter) {
+    if (config.log_max_size == 0 || config.console_log_path.empty() || config.stdout_path.empty() ||
+        config.stderr_path.empty()) {
+        return std::nullopt;
+    }
+    auto logs = TRY(as_step(OutputLogs::start({.paths = {config.console_log_path,
+                                                         config.stdout_path, config.stderr_path},
+                                               .max_size = config.log_max_size,
+                                               .on_dropped =
+                                                   [&reporter](LogDrops const& dropped) {
+                                                       reporter.logs_dropped_changed(dropped);
+                                                   }}),
+                            RunnerExit::start_failed, "the output logs"));
+    return std::optional<OutputLogs>(std::move(logs));
+}
+
+Step<base::Child> start_qemu(QemuLaunch const& launch, std::optional<net::EgressNetwork>& network,
+                             std::optional<OutputLogs>& logs) {
     std::vector<std::string> const argv = qemu_argv(launch);
     spdlog::debug("starting the VM ({}): {}",
                   launch.accelerator == Accelerator::kvm ? "KVM" : "TCG", join(argv));
@@ -359,6 +383,11 @@ Step<base::Child> start_qemu(QemuLaunch const& launch, std::optional<net::Egress
     if (network) {
         fds.push_back({network->vm_end().get(), qemu_network_fd});
     }
+    if (logs) {
+        for (std::size_t i = 0; i < OutputLogs::count; ++i) {
+            fds.push_back({logs->vm_end(i).get(), qemu_output_fds[i]});
+        }
+    }
     auto qemu = TRY(as_step(base::spawn({.path = launch.binary,
                                          .argv = argv,
                                          .fds = fds,
@@ -368,6 +397,12 @@ Step<base::Child> start_qemu(QemuLaunch const& launch, std::optional<net::Egress
     if (network) {
         // qemu holds the VM's end now; the runner's copy would keep it open after qemu exits.
         network->vm_end().reset();
+    }
+    if (logs) {
+        // Only qemu may hold them, or the logs would never see the end of the output.
+        for (std::size_t i = 0; i < OutputLogs::count; ++i) {
+            logs->vm_end(i).reset();
+        }
     }
     return qemu;
 }
@@ -470,12 +505,16 @@ Step<int> run_vm(contract::RunnerConfig const& config, Reporter& reporter) {
 
     PrivilegeRefusals const refusals = TRY(answer_privilege_filters(daemons));
 
-    QemuLaunch const launch = describe_vm(config, checked, workspace, plans);
+    std::optional<OutputLogs> logs = TRY(start_output_logs(config, reporter));
+    QemuLaunch launch = describe_vm(config, checked, workspace, plans);
+    if (logs) {
+        launch.output_socket_fds = qemu_output_fds;
+    }
     // Listening before qemu starts, which connects to the agent's side at once.
     ExecRelay const exec =
         TRY(as_step(serve_exec(workspace.dir, reporter), RunnerExit::start_failed, "serve exec"));
     std::optional<net::EgressNetwork> network = TRY(start_egress_network(config, reporter));
-    base::Child qemu = TRY(start_qemu(launch, network));
+    base::Child qemu = TRY(start_qemu(launch, network, logs));
     reporter.amend(
         [&](contract::RunnerReport& report) { describe_in_report(report, checked, plans); });
     TRY(as_step(reporter.vmm_started(), RunnerExit::runtime_error));

@@ -13,6 +13,15 @@ std::string file_chardev(std::string const& id, std::string const& path, bool ap
     return "file,id=" + id + ",path=" + escape_option_value(path) + (append ? ",append=on" : "");
 }
 
+// One of the guest's outputs: the runner's socket when the logs are capped, else the file.
+std::string output_chardev(QemuLaunch const& launch, std::size_t index, std::string const& id,
+                           std::string const& path) {
+    if (launch.output_socket_fds) {
+        return "socket,id=" + id + ",fd=" + std::to_string((*launch.output_socket_fds)[index]);
+    }
+    return file_chardev(id, path, true);
+}
+
 std::string hostfwd(contract::RunnerPortForward const& forward) {
     std::string address = forward.host_address;
     if (address.find(':') != std::string::npos) {
@@ -124,7 +133,7 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
         "-append",
         kernel_cmdline(launch.accelerator, launch.tsc_khz, launch.kernel_cmdline_extra),
         "-chardev",
-        file_chardev("console", launch.console_path, true),
+        output_chardev(launch, 0, "console", launch.console_path),
         "-serial",
         "chardev:console",
     };
@@ -141,16 +150,17 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
                                      ",tag=" + launch.shares[i].tag});
     }
     struct Port {
+        std::string chardev;
         char const* id;
-        std::string const& path;
         char const* name;
-        bool append;
     };
     Port const ports[] = {
-        {"stdout", launch.stdout_path, contract::stdout_port_name, true},
-        {"stderr", launch.stderr_path, contract::stderr_port_name, true},
+        {output_chardev(launch, 1, "stdout", launch.stdout_path), "stdout",
+         contract::stdout_port_name},
+        {output_chardev(launch, 2, "stderr", launch.stderr_path), "stderr",
+         contract::stderr_port_name},
         // The status file belongs to this run alone; a stale report must never be read.
-        {"status", launch.status_path, contract::status_port_name, false},
+        {file_chardev("status", launch.status_path, false), "status", contract::status_port_name},
     };
     argv.insert(argv.end(), {"-device", virtio_device(launch, "virtio-serial") + ",id=vser0"});
     // The control port first: the guest sees ports in this order, so once it has found the
@@ -169,10 +179,9 @@ std::vector<std::string> qemu_argv(QemuLaunch const& launch) {
          "-device",
          std::string("virtserialport,bus=vser0.0,chardev=exec,name=") + contract::exec_port_name});
     for (auto const& port : ports) {
-        argv.insert(
-            argv.end(),
-            {"-chardev", file_chardev(port.id, port.path, port.append), "-device",
-             std::string("virtserialport,bus=vser0.0,chardev=") + port.id + ",name=" + port.name});
+        argv.insert(argv.end(), {"-chardev", port.chardev, "-device",
+                                 std::string("virtserialport,bus=vser0.0,chardev=") + port.id +
+                                     ",name=" + port.name});
     }
     auto const network = network_args(launch);
     argv.insert(argv.end(), network.begin(), network.end());

@@ -2,6 +2,7 @@
 // starting anything.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +40,10 @@ struct QemuLaunch {
     std::string console_path;
     std::string stdout_path;
     std::string stderr_path;
+    // Under a log cap: the descriptors (in qemu) of stream sockets for the console, stdout and
+    // stderr, in that order, whose other ends the runner's capped logs read
+    // (runner/output_logs.hpp); qemu writes there instead of to the paths above.
+    std::optional<std::array<int, 3>> output_socket_fds;
     std::string status_path;
     // qemu's end of the control port (control_port.hpp), a unix socket it listens on.
     std::string control_socket_path;

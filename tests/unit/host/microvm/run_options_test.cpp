@@ -80,6 +80,19 @@ TEST_F(RunOptionsTest, ResourcesMustBePositive) {
     EXPECT_EQ(problem(options), "memory_mib must be > 0");
 }
 
+TEST_F(RunOptionsTest, ALogCapMustHoldSomeOutputAndNeedsTheQemuBackend) {
+    RunOptions options;
+    options.log_max_size = 0;
+    EXPECT_EQ(problem(options), "");
+    options.log_max_size = 100;
+    EXPECT_EQ(problem(options), "log_max_size: 100 bytes is less than the smallest cap (8 KiB, "
+                                "or 0 for no cap)");
+    options.log_max_size = 1 << 20;
+    options.backend = BackendKind::libkrun;
+    EXPECT_EQ(problem(options),
+              "log_max_size: the libkrun backend cannot cap its logs yet (0 for no cap)");
+}
+
 TEST_F(RunOptionsTest, ADiskMustHoldAFileSystemOrBeNoCap) {
     RunOptions options;
     options.disk_size = 0;

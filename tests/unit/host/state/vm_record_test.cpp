@@ -24,6 +24,7 @@ VmRecord full_record() {
     info.cpus = 2;
     info.memory_mib = 1024;
     info.disk_size = 256ull << 20;
+    info.log_max_size = 1ull << 20;
     info.ports = {{.host = 8080, .guest = 80, .protocol = Protocol::tcp, .host_address = "::1"}};
     info.mounts = {
         {.mount =
@@ -60,6 +61,7 @@ TEST(VmRecord, EveryFieldSurvivesARoundTrip) {
     EXPECT_EQ(b.cpus, a.cpus);
     EXPECT_EQ(b.memory_mib, a.memory_mib);
     EXPECT_EQ(b.disk_size, a.disk_size);
+    EXPECT_EQ(b.log_max_size, a.log_max_size);
     ASSERT_EQ(b.ports.size(), 1U);
     EXPECT_EQ(b.ports[0].host, 8080);
     EXPECT_EQ(b.ports[0].guest, 80);
